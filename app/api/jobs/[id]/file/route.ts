@@ -1,0 +1,67 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import contentDisposition from 'content-disposition';
+import { parseByteRange } from '@/lib/byte-range';
+import { appContext } from '@/lib/context';
+import { AppError } from '@/lib/errors';
+import { handleErrors } from '@/lib/http';
+import { jobFilePath } from '@/lib/jobs/files';
+import { getJob } from '@/lib/jobs/service';
+
+export const dynamic = 'force-dynamic';
+
+type Params = { params: Promise<{ id: string }> };
+
+/** GET /api/jobs/:id/file → the finished file, always as an attachment; Range supported. */
+export function GET(request: Request, { params }: Params): Promise<Response> {
+  return handleErrors(async () => serveFile(request, (await params).id, true));
+}
+
+/** HEAD /api/jobs/:id/file → the same headers, no body. */
+export function HEAD(request: Request, { params }: Params): Promise<Response> {
+  return handleErrors(async () => serveFile(request, (await params).id, false));
+}
+
+async function serveFile(request: Request, id: string, withBody: boolean): Promise<Response> {
+  const context = appContext();
+  const job = await getJob(context, id);
+  const filePath = job.status === 'completed' && job.fileName ? jobFilePath(context.config.dataDir, job.id, job.fileName) : null;
+  const size = filePath ? await fileSize(filePath) : null;
+  if (!filePath || size === null || !job.fileName || !job.sha256) {
+    throw new AppError('file_not_ready', 'The file is not available: the download has not completed.');
+  }
+
+  // A finished file never changes: its hash is a strong validator.
+  const etag = `"${job.sha256}"`;
+  const headers = new Headers({
+    'Content-Type': 'application/octet-stream',
+    'Content-Disposition': contentDisposition(job.fileName, { type: 'attachment' }),
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "default-src 'none'; sandbox",
+    'Cache-Control': 'private, no-cache',
+    'Accept-Ranges': 'bytes',
+    ETag: etag,
+  });
+  const ifRange = request.headers.get('if-range');
+  const range = ifRange && ifRange !== etag ? null : parseByteRange(request.headers.get('range'), size);
+  if (range === 'unsatisfiable') {
+    headers.set('Content-Range', `bytes */${size}`);
+    return new Response(null, { status: 416, headers });
+  }
+
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  headers.set('Content-Length', String(size === 0 ? 0 : end - start + 1));
+  if (range) headers.set('Content-Range', `bytes ${start}-${end}/${size}`);
+  const body = withBody && size > 0 ? (Readable.toWeb(createReadStream(filePath, { start, end })) as ReadableStream<Uint8Array>) : null;
+  return new Response(body, { status: range ? 206 : 200, headers });
+}
+
+async function fileSize(filePath: string): Promise<number | null> {
+  try {
+    return (await stat(filePath)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { cache } from 'react';
+import { LiveJob } from '@/components/live-job';
+import { appContext } from '@/lib/context';
+import { AppError } from '@/lib/errors';
+import { describeTitle } from '@/lib/format';
+import { getJob } from '@/lib/jobs/service';
+import type { JobView } from '@/lib/jobs/types';
+
+export const dynamic = 'force-dynamic';
+
+interface JobPageProps {
+  params: Promise<{ id: string }>;
+}
+
+/** The stored job, read once per request (metadata and page share it); 404 when there is none. */
+const loadJob = cache(async (id: string): Promise<JobView> => {
+  try {
+    return await getJob(appContext(), id);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'not_found') notFound();
+    throw error;
+  }
+});
+
+export async function generateMetadata({ params }: JobPageProps): Promise<Metadata> {
+  const job = await loadJob((await params).id);
+  // A job's address is a share link: keep it out of search engines.
+  return { title: describeTitle(job), robots: { index: false, follow: false } };
+}
+
+/** One job, rendered with its stored state (a finished job shows at once), then followed live. */
+export default async function JobPage({ params }: JobPageProps) {
+  const { id } = await params;
+  const job = await loadJob(id);
+  return (
+    <>
+      <h1>Download</h1>
+      <LiveJob jobId={job.id} initial={job} onOwnPage />
+      <p className="back-link">
+        <Link href="/">Download another file</Link>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,15 @@
+import { Home } from '@/components/home';
+
+export default function HomePage() {
+  return (
+    <>
+      <h1>Download a file</h1>
+      <p className="intro">
+        Paste the address of a file. The server downloads it and you watch it happen live — here, in any
+        other tab, or on another device through the job&rsquo;s link. When it is done you get the file and
+        its SHA-256.
+      </p>
+      <Home />
+    </>
+  );
+}

@@ -1,0 +1,35 @@
+'use client';
+
+import { useState } from 'react';
+import { useRecentJobs } from '@/hooks/use-recent-jobs';
+import type { JobView } from '@/lib/jobs/types';
+import { JobForm } from './job-form';
+import { LiveJob } from './live-job';
+
+/**
+ * The home page's live part: the form, and a card for each download started in this browser,
+ * newest first, kept across reloads.
+ */
+export function Home() {
+  const recent = useRecentJobs();
+  // What the API answered for jobs created in this tab: their cards show it at once.
+  const [created, setCreated] = useState<Record<string, JobView>>({});
+
+  const onCreated = (job: JobView) => {
+    setCreated((previous) => ({ ...previous, [job.id]: job }));
+    recent.add(job.id);
+  };
+
+  return (
+    <>
+      <JobForm onCreated={onCreated} />
+      {recent.ids.length > 0 && (
+        <section className="job-list" aria-label="Your downloads">
+          {recent.ids.map((id) => (
+            <LiveJob key={id} jobId={id} initial={created[id]} onGone={recent.forget} />
+          ))}
+        </section>
+      )}
+    </>
+  );
+}

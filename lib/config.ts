@@ -1,0 +1,99 @@
+/**
+ * Settings, read once from the environment by each entry point and passed down.
+ * Every setting is documented in the README with its default.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017/downloader'),
+  /** Namespaces every Redis key (BullMQ and socket.io) so several apps or test runs share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - only').default('downloader'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  ALLOW_PRIVATE_ADDRESSES: flag,
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 ** 3),
+  CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  TOTAL_TIMEOUT_MS: z.coerce.number().int().positive().default(6 * 3600_000),
+  MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  DOWNLOAD_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3600_000).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  dev: boolean;
+  host: string;
+  port: number;
+  redisUrl: string;
+  mongoUri: string;
+  redisPrefix: string;
+  /** Absolute. */
+  dataDir: string;
+  allowPrivateAddresses: boolean;
+  workerConcurrency: number;
+  limits: DownloadLimits;
+  /** How many times a job is tried before a transient failure is final. */
+  downloadAttempts: number;
+  /** Wait before the second attempt; it doubles for each one after (exponential backoff). */
+  retryBackoffMs: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Bounds on one download; each has its own error code when it is hit. */
+export interface DownloadLimits {
+  maxBytes: number;
+  connectTimeoutMs: number;
+  /** Longest wait for the next byte. */
+  idleTimeoutMs: number;
+  /** Longest a whole attempt may take. */
+  totalTimeoutMs: number;
+  maxRedirects: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid settings:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings from `env`; throws a ConfigError that names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return {
+    dev: e.NODE_ENV !== 'production',
+    host: e.HOST,
+    port: e.PORT,
+    redisUrl: e.REDIS_URL,
+    mongoUri: e.MONGODB_URI,
+    redisPrefix: e.REDIS_PREFIX,
+    dataDir: path.resolve(e.DATA_DIR),
+    allowPrivateAddresses: e.ALLOW_PRIVATE_ADDRESSES,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    limits: {
+      maxBytes: e.MAX_DOWNLOAD_BYTES,
+      connectTimeoutMs: e.CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: e.IDLE_TIMEOUT_MS,
+      totalTimeoutMs: e.TOTAL_TIMEOUT_MS,
+      maxRedirects: e.MAX_REDIRECTS,
+    },
+    downloadAttempts: e.DOWNLOAD_ATTEMPTS,
+    retryBackoffMs: e.RETRY_BACKOFF_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

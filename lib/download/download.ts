@@ -1,0 +1,204 @@
+/**
+ * The download engine the worker calls: follows redirects (checking every hop against the
+ * address guard), streams the body through SHA-256 into `<name>.part`, and renames it to
+ * `<name>` only when every promised byte has arrived. When asked to resume, it continues the
+ * partial file an earlier attempt left with `Range` + `If-Range`, or starts over and says why.
+ * On a failure that a later attempt may get past, a resumable partial file is kept; otherwise
+ * it is removed. Rejects only with a DownloadError.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, statfs } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DownloadLimits } from '../config';
+import { formatBytes } from '../format';
+import { addressPolicy, createGuardedLookup, resolverFrom, type AddressPolicy } from './address-guard';
+import { DownloadError, toDownloadError } from './errors';
+import { CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS, stopReason, type Exchange, type ExchangeSettings } from './exchange';
+import { fileNameFrom } from './file-name';
+import { DEFAULT_MAX_REDIRECTS, openFinalResponse, parseDownloadUrl } from './follow';
+import { openResumable, type Start } from './resume';
+import { forgetPartial, pathInside, PART_SUFFIX, recordPartial, removePartial, resumeValidator } from './partial';
+
+export { removePartial } from './partial';
+export { STARTED_OVER } from './resume';
+export { DEFAULT_MAX_REDIRECTS } from './follow';
+
+export interface DownloadOptions {
+  url: string;
+  /** Created if missing; the file is written inside it only. One directory per job avoids name clashes. */
+  directory: string;
+  /** Lets the download reach loopback, private and other non-public addresses (local testing only). */
+  allowPrivateAddresses: boolean;
+  /** Aborting rejects with DownloadError 'aborted' (or the signal's own DownloadError) and removes the partial file. */
+  signal?: AbortSignal;
+  /** Default 5. Overridden by `limits.maxRedirects`. */
+  maxRedirects?: number;
+  /** Bounds from the settings; each field overrides the option of the same meaning. */
+  limits?: Partial<DownloadLimits>;
+  /** Continue the partial file an earlier attempt left in `directory`, if the server allows. */
+  resume?: boolean;
+  /** Resolves host names instead of the system resolver; its answers still pass the guard. */
+  lookup?: LookupFunction;
+  /** Which addresses may be dialled when private ones are not allowed; default: public ones only. */
+  isAllowedAddress?: AddressPolicy;
+  /** Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Longest silence, headers included, before giving up. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Longest the whole call may take; default: no limit. */
+  totalTimeoutMs?: number;
+  /** Called once, when the final response's headers have arrived. */
+  onResponse?(info: { fileName: string; bytesTotal: number | null; resumedFrom: number; restartReason: string | null }): void;
+  /** Called per chunk with the running total (resumed bytes included); the caller throttles. Must not throw. */
+  onProgress?(bytesReceived: number): void;
+}
+
+export interface DownloadResult {
+  fileName: string;
+  /** `<directory>/<fileName>`, absolute. */
+  filePath: string;
+  bytes: number;
+  /** The whole file's size as the server announced it; null when it did not. */
+  bytesTotal: number | null;
+  /** Hex SHA-256 of the stored bytes, resumed ones included. */
+  sha256: string;
+  /** Bytes taken over from an earlier attempt's partial file. */
+  resumedFrom: number;
+}
+
+/** Downloads `options.url` into `options.directory`. */
+export async function downloadToFile(options: DownloadOptions): Promise<DownloadResult> {
+  const url = parseDownloadUrl(options.url);
+  if (options.signal?.aborted) throw stopReason(options.signal);
+  const deadline = new AbortController();
+  const totalMs = options.limits?.totalTimeoutMs ?? options.totalTimeoutMs;
+  const timer = totalMs === undefined ? undefined : setTimeout(() => deadline.abort(totalTimeout(totalMs)), totalMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const settings: ExchangeSettings = {
+    policy: addressPolicy(options.allowPrivateAddresses, options.isAllowedAddress),
+    lookup: createGuardedLookup({
+      allowPrivate: options.allowPrivateAddresses,
+      isAllowed: options.isAllowedAddress,
+      resolve: options.lookup && resolverFrom(options.lookup),
+    }),
+    connectTimeoutMs: options.limits?.connectTimeoutMs ?? options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: options.limits?.idleTimeoutMs ?? options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    signal,
+  };
+  const maxRedirects = options.limits?.maxRedirects ?? options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const directory = path.resolve(options.directory);
+  try {
+    await mkdir(directory, { recursive: true }).catch((err: unknown) => {
+      throw toDownloadError(err);
+    });
+    // Asked while connecting: once the headers are in, the body must be read without delay, or
+    // bytes that arrive just before the connection breaks are lost with it.
+    const freeSpace = statfs(directory).then(({ bavail, bsize }) => bavail * bsize, () => Number.POSITIVE_INFINITY);
+    const open = (headers?: Record<string, string>) => openFinalResponse(url, settings, maxRedirects, headers);
+    const start = options.resume
+      ? await openResumable(directory, open, signal)
+      : { ...(await open()), continued: null, restartReason: null, hash: createHash('sha256') };
+    try {
+      return await saveBody(start, directory, await freeSpace, options);
+    } finally {
+      start.exchange.close();
+    }
+  } catch (err) {
+    throw signal.aborted ? stopReason(signal) : toDownloadError(err, url.host);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function totalTimeout(ms: number): DownloadError {
+  return new DownloadError('total_timeout', `The download took longer than the limit of ${ms / 1000} s.`);
+}
+
+function contentLength(headers: IncomingHttpHeaders): number | null {
+  const value = headers['content-length'];
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : null;
+}
+
+function tooLarge(maxBytes: number): DownloadError {
+  return new DownloadError('too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+}
+
+function sizeMismatch(expected: number, received: number): DownloadError {
+  return new DownloadError('size_mismatch', `The server announced ${expected} bytes but sent ${received}.`);
+}
+
+/** Name, size and starting point of the file this response fills. */
+function planFile({ exchange, finalUrl, continued }: Start) {
+  const { headers } = exchange.response;
+  if (continued) {
+    const { partial, bytesTotal } = continued;
+    return { fileName: partial.fileName, resumeFrom: partial.size, bytesTotal, validator: partial.validator };
+  }
+  const fileName = fileNameFrom({ contentDisposition: headers['content-disposition'], url: finalUrl });
+  return { fileName, resumeFrom: 0, bytesTotal: contentLength(headers), validator: resumeValidator(headers) };
+}
+
+async function saveBody(start: Start, directory: string, freeSpace: number, options: DownloadOptions): Promise<DownloadResult> {
+  const { exchange } = start;
+  const { fileName, resumeFrom, bytesTotal, validator } = planFile(start);
+  const filePath = pathInside(directory, fileName);
+  if (!filePath) throw new DownloadError('write_failed', 'The file name is not usable.');
+  const partPath = `${filePath}${PART_SUFFIX}`;
+  const maxBytes = options.limits?.maxBytes ?? Number.POSITIVE_INFINITY;
+  if (bytesTotal !== null && bytesTotal > maxBytes) throw tooLarge(maxBytes);
+  if (bytesTotal !== null && bytesTotal - resumeFrom > freeSpace) throw noRoom(bytesTotal - resumeFrom, freeSpace);
+  // Written alongside the body; a failure to write it only means the next attempt starts over.
+  const noted = validator && resumeFrom === 0 ? recordPartial(directory, { fileName, validator, bytesTotal }).then(() => true, () => false) : Promise.resolve(true);
+  options.onResponse?.({ fileName, bytesTotal, resumedFrom: resumeFrom, restartReason: start.restartReason });
+
+  const { hash } = start;
+  let bytes = resumeFrom;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      // Content-Length may be absent or lie: the limit holds on the bytes themselves.
+      if (bytes > maxBytes) return done(tooLarge(maxBytes));
+      try {
+        options.onProgress?.(bytes);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done(null, chunk);
+    },
+  });
+  // At the offset, not appended: whatever lies beyond it was never counted.
+  const file = createWriteStream(partPath, resumeFrom > 0 ? { flags: 'r+', start: resumeFrom } : { flags: 'w' });
+  try {
+    await pipeline(exchange.response, counter, file);
+    if (bytesTotal !== null && bytes !== bytesTotal) throw sizeMismatch(bytesTotal, bytes);
+    await rename(partPath, filePath);
+    await noted;
+    await forgetPartial(directory);
+  } catch (err) {
+    await closed(file);
+    // The connection ending before the announced length is a size mismatch, whatever closed it.
+    const truncated = bytesTotal !== null && !exchange.response.complete && (err as { code?: string }).code === 'ECONNRESET';
+    const error = exchange.failure ?? (truncated ? sizeMismatch(bytesTotal, bytes) : toDownloadError(err, start.finalUrl.host));
+    // Kept only where a later attempt can pick it up: the failure may pass and the server can resume.
+    const resumable = await noted; // also: nothing may write the note after it is removed
+    if (!(error.retryable && validator && resumable)) await removePartial(directory);
+    throw error;
+  }
+  return { fileName, filePath, bytes, bytesTotal, sha256: hash.digest('hex'), resumedFrom: resumeFrom };
+}
+
+/** A file the disk cannot hold, refused at once rather than after filling the disk. */
+function noRoom(needed: number, free: number): DownloadError {
+  return new DownloadError('disk_full', `Not enough free disk space: the file needs ${formatBytes(needed)}, ${formatBytes(free)} are free.`);
+}
+
+/** Waits until the file descriptor is released, so that a removed .part cannot come back. */
+function closed(file: WriteStream): Promise<void> {
+  return file.closed ? Promise.resolve() : new Promise((resolve) => file.once('close', () => resolve()));
+}

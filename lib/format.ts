@@ -1,0 +1,123 @@
+/**
+ * How numbers of a job read to people. Pure functions, the same on the server and in the
+ * browser (no locale-dependent formatting), so a server-rendered card hydrates unchanged.
+ */
+import type { JobView } from './jobs/types';
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'] as const;
+const STEP = 1024;
+
+/** Shown where a value is unknown or does not apply. */
+export const NO_VALUE = '—';
+
+/** `0 B`, `512 B`, `1.0 KB`, `12.3 MB`: binary steps, one decimal from KB up. */
+export function formatBytes(bytes: number): string {
+  return inUnit(bytes, unitFor(bytes));
+}
+
+/**
+ * `12.3 MB of 20.0 MB`: both in the total's unit, so the two read alike (`0.6 MB of 8.0 MB`,
+ * not `576.0 KB of 8.0 MB`); `12.3 MB received` when the total is unknown.
+ */
+export function formatTransferred(received: number, total: number | null): string {
+  if (total === null) return `${formatBytes(received)} received`;
+  const unit = unitFor(total);
+  return `${inUnit(received, unit)} of ${inUnit(total, unit)}`;
+}
+
+/** The index in UNITS that shows `bytes` best: the largest under which it stays below 1024. */
+function unitFor(bytes: number): number {
+  if (!Number.isFinite(bytes) || bytes < STEP) return 0;
+  let unit = 0;
+  let value = bytes;
+  // Round before comparing, so 1023.96 KB reads as 1.0 MB rather than 1024.0 KB.
+  while (unit < UNITS.length - 1 && Number(value.toFixed(1)) >= STEP) {
+    value /= STEP;
+    unit += 1;
+  }
+  return unit;
+}
+
+function inUnit(bytes: number, unit: number): string {
+  const value = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
+  if (unit === 0) return `${Math.round(value)} B`;
+  return `${(value / STEP ** unit).toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** `2.1 MB/s`; `0 B/s` for a stall. */
+export function formatSpeed(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** `5 s`, `3 min`, `1 h 5 min`: rounded, for estimates. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+/** `about 5 s left`, or `—` when it cannot be estimated. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return NO_VALUE;
+  return `about ${formatDuration(seconds)} left`;
+}
+
+/** `61%`, rounded down so that 100% means every byte is in. */
+export function formatPercent(progress: number): string {
+  return `${Math.floor(Math.min(100, Math.max(0, progress)))}%`;
+}
+
+/** `example.com/files/disk.iso`: what to call a download whose file name is not known yet. */
+export function describeUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const { host, pathname } = new URL(url);
+  const path = pathname === '/' ? '' : safeDecode(pathname);
+  return `${host}${path}`;
+}
+
+const STATUS_WORD: Record<JobView['status'], string> = {
+  queued: 'Queued',
+  active: 'Downloading',
+  completed: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+/**
+ * What a background tab's title says of its job: `42% · disk.iso` while it runs (the bytes
+ * when the size is unknown), else its status, so the tab strip shows how it goes.
+ */
+export function describeTitle(job: Pick<JobView, 'status' | 'stage' | 'progress' | 'bytesReceived' | 'fileName' | 'url'>): string {
+  const name = job.fileName ?? describeUrl(job.url);
+  if (job.status === 'active' && job.stage === 'downloading') {
+    return `${job.progress === null ? formatBytes(job.bytesReceived) : formatPercent(job.progress)} · ${name}`;
+  }
+  const word = job.stage === 'retrying' ? 'Retrying' : STATUS_WORD[job.status];
+  return `${word} · ${name}`;
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURI(path);
+  } catch {
+    // A malformed escape: show the path as it was sent.
+    return path;
+  }
+}
+
+/**
+ * `Retrying in 4 s (attempt 2 of 5)`, counted down from `retryAt`; `Retrying soon (…)` while
+ * the time is unknown (`now` null: rendered on the server, or no `retryAt`), `Retrying now (…)`
+ * once it has passed.
+ */
+export function describeRetry(retryAt: string | null, attempt: number, maxAttempts: number, now: number | null): string {
+  const which = `(attempt ${attempt} of ${maxAttempts})`;
+  const at = retryAt === null ? NaN : Date.parse(retryAt);
+  if (now === null || Number.isNaN(at)) return `Retrying soon ${which}`;
+  const seconds = Math.ceil((at - now) / 1000);
+  return seconds > 0 ? `Retrying in ${formatDuration(seconds)} ${which}` : `Retrying now ${which}`;
+}

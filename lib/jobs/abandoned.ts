@@ -1,0 +1,44 @@
+/**
+ * Jobs that BullMQ fails without running the processor: one whose workers died more often
+ * than MAX_STALLED_COUNT allows. The store still says `active`; this ends it as `failed`.
+ */
+import type { Logger } from '../logger';
+import { removeJobFiles } from './files';
+import type { JobPublisher } from '../realtime/publisher';
+import type { QueuedDownload } from './queue';
+import { isFinished } from './state';
+import type { JobStore } from './store';
+
+export interface AbandonedDeps {
+  jobs: JobStore;
+  dataDir: string;
+  publisher: JobPublisher;
+  logger: Logger;
+}
+
+/**
+ * For BullMQ's `failed` event. A job the processor failed is already stored as finished, and
+ * one that only failed an attempt is not finished in BullMQ (no `finishedOn`): both are left.
+ */
+export async function failAbandoned(deps: AbandonedDeps, queued: QueuedDownload | undefined, reason: Error): Promise<void> {
+  if (!queued?.finishedOn) return;
+  const jobId = queued.data.jobId;
+  const failed = await deps.jobs.update(jobId, (current) =>
+    isFinished(current.status)
+      ? null
+      : {
+          status: 'failed',
+          stage: 'done',
+          speed: 0,
+          eta: null,
+          retryAt: null,
+          error: { code: 'interrupted', message: 'The download was interrupted too many times: its workers stopped while running it.' },
+          finishedAt: new Date().toISOString(),
+        },
+  );
+  if (!failed) return;
+  // No attempt will continue the partial file now.
+  await removeJobFiles(deps.dataDir, jobId);
+  deps.logger.warn({ jobId, reason: reason.message }, 'job failed by the queue');
+  deps.publisher.publish(failed);
+}

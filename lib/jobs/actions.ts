@@ -1,0 +1,104 @@
+/**
+ * Cancel, retry and delete: what a person may do to a job after submitting it. Each one
+ * stores the new state first (the store is the truth every worker checks), then tells the
+ * job's room, then the workers.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, conflict, notFound } from '../errors';
+import { removeJobFiles } from './files';
+import { removeQueuedDownload } from './queue';
+import { enqueueOrFail, getJob, notStarted, type JobServiceDeps } from './service';
+import { canRetry, isFinished } from './state';
+import type { JobView } from './types';
+
+/** How long a retry waits for the worker that held the job to let go of it. */
+const RELEASE_WAIT_MS = 3_000;
+const RELEASE_POLL_MS = 100;
+
+const ended = (job: JobView) => conflict(`This download has already ended (${job.status}).`);
+
+/**
+ * Cancels a queued or active job: stored as `cancelled` at once, whoever runs it. A queued
+ * job is taken out of the queue; the worker running an active one gets the request on the
+ * control channel and stops within moments. 409 `conflict` if the job has already ended.
+ */
+export async function cancelJob(deps: JobServiceDeps, id: string): Promise<JobView> {
+  const job = await getJob(deps, id);
+  if (isFinished(job.status)) throw ended(job);
+  // Stored first: a worker that takes the job from now on reads `cancelled` and skips it, and
+  // one that runs it refuses to overwrite it (the store keeps finished states).
+  const cancelled = await deps.jobs.update(id, (current) => {
+    if (isFinished(current.status)) throw ended(current);
+    return { status: 'cancelled', stage: 'done', speed: 0, eta: null, retryAt: null, finishedAt: new Date().toISOString() };
+  });
+  if (!cancelled) throw notFound();
+  deps.publisher.publish(cancelled);
+  // Waiting or delayed (between attempts): gone from the queue. Held by a worker: it stops
+  // when it gets the request below, removes the partial file and confirms `cancelled`.
+  const removed = await removeQueuedDownload(deps.queue, id);
+  // Between attempts, a partial file may be kept for the next one, which will not come now.
+  if (removed) await removeJobFiles(deps.config.dataDir, id);
+  else await deps.control.send({ type: 'cancel', jobId: id });
+  deps.logger.info({ jobId: id, wasActive: !removed }, 'job cancelled');
+  return cancelled;
+}
+
+/**
+ * Runs a failed or cancelled job again under the same id, from the start: progress and error
+ * reset, status `queued`, a new BullMQ job. 409 `conflict` for any other status, or while the
+ * worker that ran it has not let go of it yet.
+ */
+export async function retryJob(deps: JobServiceDeps, id: string): Promise<JobView> {
+  const job = await getJob(deps, id);
+  if (!canRetry(job.status)) throw conflict(`Only a failed or cancelled download can be retried; this one is ${job.status}.`);
+  // BullMQ adds no job under an id it still holds: the old record goes first.
+  if (!(await waitForRelease(deps, id))) {
+    throw conflict('The download is still stopping. Try again in a moment.');
+  }
+  const queued = await deps.jobs.update(
+    id,
+    (current) => {
+      if (!canRetry(current.status)) throw conflict(`Only a failed or cancelled download can be retried; this one is ${current.status}.`);
+      return notStarted(deps.config.downloadAttempts);
+    },
+    { retry: true },
+  );
+  if (!queued) throw notFound();
+  await enqueueOrFail(deps, queued);
+  deps.publisher.publish(queued);
+  deps.logger.info({ jobId: id }, 'job queued again');
+  return queued;
+}
+
+/** Removes the job's BullMQ record, giving a worker that is stopping it a moment to let go. */
+async function waitForRelease(deps: JobServiceDeps, id: string): Promise<boolean> {
+  for (let waited = 0; ; waited += RELEASE_POLL_MS) {
+    if (await removeQueuedDownload(deps.queue, id)) return true;
+    if (waited >= RELEASE_WAIT_MS) return false;
+    await sleep(RELEASE_POLL_MS);
+  }
+}
+
+/**
+ * Deletes the job: cancels it if it is still running, removes its folder (file or partial
+ * file) and its record, and tells its room `job:deleted`. 404 for an unknown id.
+ */
+export async function deleteJob(deps: JobServiceDeps, id: string): Promise<void> {
+  const job = await getJob(deps, id);
+  if (!isFinished(job.status)) await cancelIfRunning(deps, id);
+  // A finished job's record may linger in BullMQ (kept for a while after it ends).
+  await removeQueuedDownload(deps.queue, id);
+  await removeJobFiles(deps.config.dataDir, id);
+  await deps.jobs.remove(id);
+  deps.publisher.deleted(id);
+  deps.logger.info({ jobId: id }, 'job deleted');
+}
+
+async function cancelIfRunning(deps: JobServiceDeps, id: string): Promise<void> {
+  try {
+    await cancelJob(deps, id);
+  } catch (err) {
+    // It ended on its own meanwhile: nothing left to stop, and the deletion goes on.
+    if (!(err instanceof AppError && err.code === 'conflict')) throw err;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * One attempt at a job's download, with its progress reported live: the bytes, speed and time
+ * left while it runs, and why, whenever the bytes shown go back (the server could not resume).
+ * The processor decides what the outcome means for the job.
+ */
+import type { DownloadLimits } from '../config';
+import { downloadToFile, STARTED_OVER, type DownloadResult } from '../download/download';
+import { ProgressMeter, progressPercent } from '../download/progress-meter';
+import { formatBytes } from '../format';
+import type { Logger } from '../logger';
+import { jobDirectory } from './files';
+import type { JobReporter } from './reporter';
+
+export interface AttemptSettings {
+  dataDir: string;
+  allowPrivateAddresses: boolean;
+  limits: DownloadLimits;
+  logger: Logger;
+}
+
+/** How often speed and time left are refreshed while no bytes arrive. */
+const TICK_MS = 1000;
+
+/**
+ * Downloads `sourceUrl` into the job's folder, continuing from the partial file an earlier
+ * attempt left there when the server allows it. Rejects as `downloadToFile` does.
+ */
+export async function downloadWithProgress(
+  reporter: JobReporter,
+  sourceUrl: string,
+  signal: AbortSignal,
+  settings: AttemptSettings,
+): Promise<DownloadResult> {
+  const jobId = reporter.job.id;
+  // The meter counts from where this attempt started, so resumed bytes are no burst of speed.
+  let meter = new ProgressMeter();
+  let offset = 0;
+  let bytesTotal: number | null = null;
+  let bytesReceived = reporter.job.bytesReceived;
+  const reportProgress = () =>
+    reporter.progress({
+      bytesReceived,
+      progress: progressPercent(bytesReceived, bytesTotal),
+      speed: meter.speed(),
+      eta: meter.eta(bytesTotal === null ? null : bytesTotal - offset),
+    });
+  const ticker = setInterval(() => reporter.job.stage === 'downloading' && reportProgress(), TICK_MS);
+
+  try {
+    return await downloadToFile({
+      url: sourceUrl,
+      directory: jobDirectory(settings.dataDir, jobId),
+      allowPrivateAddresses: settings.allowPrivateAddresses,
+      limits: settings.limits,
+      resume: true,
+      signal,
+      onResponse: (info) => {
+        const resumedFrom = info.resumedFrom ?? 0;
+        const notice = info.restartReason ?? resumeNotice(bytesReceived, resumedFrom);
+        meter = new ProgressMeter();
+        offset = resumedFrom;
+        bytesTotal = info.bytesTotal;
+        bytesReceived = resumedFrom;
+        reporter
+          .change({
+            stage: 'downloading',
+            fileName: info.fileName,
+            bytesTotal,
+            bytesReceived,
+            progress: progressPercent(bytesReceived, bytesTotal),
+            notice,
+          })
+          .catch((err: unknown) => settings.logger.warn({ err, jobId }, 'could not store the download stage'));
+      },
+      onProgress: (received) => {
+        bytesReceived = received;
+        meter.record(received - offset);
+        reportProgress();
+      },
+    });
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/**
+ * What the card says when an attempt takes over from an earlier one: where it continued, or
+ * that it started over. Said whenever bytes came before, since tabs may have seen more of them
+ * than the stored state that `shown` comes from. Null for a fresh start.
+ */
+function resumeNotice(shown: number, resumedFrom: number): string | null {
+  if (resumedFrom > 0) return `Continued from ${formatBytes(resumedFrom)} after an interruption.`;
+  return shown > 0 ? STARTED_OVER : null;
+}

@@ -1,0 +1,81 @@
+/**
+ * The control channel from server nodes to workers: one Redis pub/sub channel under the app's
+ * prefix. BullMQ's `worker.cancelJob` reaches only its own process; a request published here
+ * reaches every worker process on every machine, and the one that runs the job acts on it.
+ * Messages are JSON, checked against the schema on receipt like any other input.
+ */
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../logger';
+import { jobIdSchema } from '../validations/job';
+
+export const controlMessageSchema = z.discriminatedUnion('type', [
+  /** Stop the job now: it has been cancelled (or deleted) and must not go on. */
+  z.object({ type: z.literal('cancel'), jobId: jobIdSchema }),
+]);
+export type ControlMessage = z.infer<typeof controlMessageSchema>;
+
+/** The channel's name; every server node and worker of one app derives the same one. */
+export function controlChannel(redisPrefix: string): string {
+  return `${redisPrefix}:control`;
+}
+
+/** The message, or null for anything that is not one (malformed JSON, unknown type, bad id). */
+export function parseControlMessage(raw: string): ControlMessage | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null; // Not JSON: the caller logs it as a message it cannot read.
+  }
+  const parsed = controlMessageSchema.safeParse(data);
+  return parsed.success ? parsed.data : null;
+}
+
+export interface ControlPublisher {
+  /** Publishes to every worker; resolves once Redis has taken it. */
+  send(message: ControlMessage): Promise<void>;
+}
+
+export function createControlPublisher(redis: Redis, redisPrefix: string): ControlPublisher {
+  return {
+    async send(message) {
+      await redis.publish(controlChannel(redisPrefix), JSON.stringify(controlMessageSchema.parse(message)));
+    },
+  };
+}
+
+export interface ControlSubscription {
+  /** Unsubscribes and closes the connection; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on the channel with a connection of its own (a subscribed connection can do nothing
+ * else); ioredis subscribes again by itself after a reconnect. Resolves once subscribed.
+ */
+export async function subscribeControl(
+  redis: Redis,
+  redisPrefix: string,
+  onMessage: (message: ControlMessage) => void,
+  logger: Logger,
+): Promise<ControlSubscription> {
+  const channel = controlChannel(redisPrefix);
+  const subscriber = redis.duplicate();
+  subscriber.on('error', (err: unknown) => logger.warn({ err }, 'control channel connection error'));
+  subscriber.on('message', (from: string, raw: string) => {
+    if (from !== channel) return;
+    const message = parseControlMessage(raw);
+    if (message) onMessage(message);
+    else logger.warn({ length: raw.length }, 'ignored a control message that is not one');
+  });
+  await subscriber.subscribe(channel);
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        subscriber.disconnect();
+      })()),
+  };
+}

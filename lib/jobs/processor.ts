@@ -1,0 +1,164 @@
+/**
+ * The BullMQ processor: runs one attempt at a job and turns its outcome into the job's state,
+ * reported live to its room and durably to MongoDB. A failure that may pass leaves the job
+ * `queued` (stage `retrying`) until BullMQ runs the next attempt; only the last one fails it.
+ * A cancel request stops the attempt wherever it is.
+ */
+import { UnrecoverableError } from 'bullmq';
+import { toDownloadError, type DownloadError } from '../download/errors';
+import type { JobPublisher } from '../realtime/publisher';
+import { downloadWithProgress, type AttemptSettings } from './attempt';
+import { removeJobFiles } from './files';
+import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from './queue';
+import { JobReporter } from './reporter';
+import { CANCELLED, type RunningJobs } from './running-jobs';
+import { isFinished } from './state';
+import type { JobSource, JobStore } from './store';
+
+export interface ProcessorDeps extends AttemptSettings {
+  jobs: JobStore;
+  publisher: JobPublisher;
+  running: RunningJobs;
+}
+
+export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor {
+  return async (queued, _token, signal) => {
+    const { jobId } = queued.data;
+    // Registered before the job is read: see RunningJobs.start.
+    const controller = deps.running.start(jobId);
+    try {
+      const source = await deps.jobs.findSource(jobId);
+      if (!source || isFinished(source.job.status)) {
+        deps.logger.info({ jobId, status: source?.job.status ?? 'deleted' }, 'job cancelled or gone; skipping');
+        return;
+      }
+      // BullMQ's own signal (worker.cancelJob) stops it too.
+      const stop = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+      await runAttempt(queued, source, controller, stop, deps);
+    } finally {
+      deps.running.finish(jobId, controller);
+    }
+  };
+}
+
+async function runAttempt(
+  queued: QueuedDownload,
+  { job, sourceUrl }: JobSource,
+  controller: AbortController,
+  signal: AbortSignal,
+  deps: ProcessorDeps,
+): Promise<void> {
+  const { jobs, publisher, logger } = deps;
+  const reporter = new JobReporter(
+    job,
+    {
+      publish: (j) => publisher.publish(j),
+      save: async (j) => {
+        const saved = await jobs.save(j);
+        // Refused: if the job was cancelled or deleted meanwhile, stop at once, even if the
+        // cancel request itself never arrived.
+        if (!saved) await stopIfCancelled(job.id, controller, jobs);
+        return saved;
+      },
+    },
+    { logger },
+  );
+  const { attempt, maxAttempts } = attemptOf(queued);
+  try {
+    const started = await reporter.change({
+      status: 'active',
+      stage: 'connecting',
+      attempt,
+      maxAttempts,
+      retryAt: null,
+      error: null,
+      speed: 0,
+      eta: null,
+      sha256: null,
+      finishedAt: null,
+      // Found active, its worker died mid-download (or bytes came in an earlier attempt): tabs
+      // may have seen more bytes than were stored, so say why they may go back for a moment.
+      notice: job.status === 'active' || job.bytesReceived > 0 ? RECONNECTING : null,
+    });
+    if (!started) return await confirmCancelled(reporter, deps);
+    const result = await downloadWithProgress(reporter, sourceUrl, signal, deps);
+    const completed =
+      !controller.signal.aborted &&
+      (await reporter.change({
+        status: 'completed',
+        stage: 'done',
+        progress: 100,
+        bytesReceived: result.bytes,
+        bytesTotal: result.bytes,
+        speed: 0,
+        eta: 0,
+        fileName: result.fileName,
+        sha256: result.sha256,
+        finishedAt: new Date().toISOString(),
+      }));
+    if (!completed) return await confirmCancelled(reporter, deps);
+    logger.info({ jobId: job.id, bytes: result.bytes, attempt }, 'download completed');
+  } catch (err) {
+    if (controller.signal.aborted) return await confirmCancelled(reporter, deps);
+    const error = toDownloadError(err);
+    logger.info({ jobId: job.id, code: error.code, attempt, maxAttempts }, 'download attempt failed');
+    if (error.retryable && attempt < maxAttempts) {
+      const delayMs = await nextAttemptDelayMs(queued, error);
+      const waiting = await reporter.change({
+        ...stopped(error),
+        status: 'queued',
+        stage: 'retrying',
+        attempt: attempt + 1,
+        retryAt: new Date(Date.now() + delayMs).toISOString(),
+      });
+      if (!waiting) return await confirmCancelled(reporter, deps);
+      throw error; // BullMQ runs the next attempt after the backoff.
+    }
+    // The last attempt: a partial file kept for a retry that will not come goes too.
+    await removeJobFiles(deps.dataDir, job.id);
+    const failed = await reporter.change({ ...stopped(error), status: 'failed', stage: 'done', retryAt: null, finishedAt: new Date().toISOString() });
+    if (!failed) return await confirmCancelled(reporter, deps);
+    throw new UnrecoverableError(error.message);
+  } finally {
+    await reporter.close();
+  }
+}
+
+const RECONNECTING = 'Reconnecting to continue after an interruption…';
+
+function stopped(error: DownloadError) {
+  return { speed: 0, eta: null, error: error.toJSON() };
+}
+
+async function stopIfCancelled(jobId: string, controller: AbortController, jobs: JobStore): Promise<void> {
+  const current = await jobs.find(jobId);
+  if (!current || current.status === 'cancelled') controller.abort(CANCELLED);
+}
+
+/**
+ * The job was cancelled (or deleted) while this attempt ran: its files go, and the cancelled
+ * state is stated once more with this worker's last numbers and a version above every
+ * progress event it sent, so no tab is left on an earlier one.
+ */
+async function confirmCancelled(reporter: JobReporter, { jobs, dataDir, logger }: ProcessorDeps): Promise<void> {
+  const jobId = reporter.job.id;
+  const current = await jobs.find(jobId);
+  if (current && current.status !== 'cancelled') {
+    // Not cancelled: another writer won (a second worker after a lost lock); leave it be.
+    logger.warn({ jobId, status: current.status }, 'the job changed under this attempt; leaving it');
+    return;
+  }
+  await removeJobFiles(dataDir, jobId);
+  logger.info({ jobId, status: current?.status ?? 'deleted' }, 'download stopped: the job was cancelled');
+  if (!current) return; // Deleted: its room has been told.
+  reporter.observe(current.version);
+  await reporter.change({
+    status: 'cancelled',
+    stage: 'done',
+    speed: 0,
+    eta: null,
+    retryAt: null,
+    error: null,
+    finishedAt: current.finishedAt,
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Every BullMQ call: the queue's name, its typed payload, how a job is enqueued, retried and
+ * removed, and how a worker is built. The payload carries only the id: MongoDB holds the job.
+ */
+import { Backoffs, Queue, Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
+
+export const DOWNLOAD_QUEUE = 'downloads';
+
+export interface DownloadJobData {
+  jobId: string;
+}
+
+export type DownloadQueue = Queue<DownloadJobData, void, 'download'>;
+export type DownloadProcessor = Processor<DownloadJobData, void, 'download'>;
+export type QueuedDownload = Job<DownloadJobData, void, 'download'>;
+export type DownloadWorker = Worker<DownloadJobData, void, 'download'>;
+
+export interface QueueSettings {
+  connection: ConnectionOptions;
+  prefix: string;
+}
+
+/** How often a failure that may pass is tried again, and how long to wait before the first retry. */
+export interface RetryPolicy {
+  attempts: number;
+  /** Doubles for every further retry. */
+  backoffMs: number;
+}
+
+/**
+ * How a worker that dies (killed, machine lost) hands its downloads on: it renews its lock on
+ * each job every LOCK_DURATION_MS / 2; once a lock has expired, the next stalled-job check of
+ * any live worker (every STALLED_INTERVAL_MS) puts the job back in the queue, and the worker
+ * that takes it resumes from the partial file. So a download stands still for about 10–15 s.
+ * A shorter lock would risk taking a job from a worker that is only busy for a moment.
+ * BullMQ's defaults (30 s and 30 s) would leave it for up to a minute.
+ */
+export const LOCK_DURATION_MS = 10_000;
+export const STALLED_INTERVAL_MS = 5_000;
+/**
+ * How many times a job may be handed on that way before it fails. One is BullMQ's default;
+ * a worker stopped with a download still running beyond the shutdown grace period counts too,
+ * so a rolling restart of three workers must not fail the job.
+ */
+export const MAX_STALLED_COUNT = 3;
+
+export function createDownloadQueue({ connection, prefix }: QueueSettings): DownloadQueue {
+  return new Queue<DownloadJobData, void, 'download'>(DOWNLOAD_QUEUE, { connection, prefix });
+}
+
+/** Enqueues under the job's own id, so enqueueing twice never downloads twice. */
+export async function enqueueDownload(queue: DownloadQueue, jobId: string, retry: RetryPolicy): Promise<void> {
+  await queue.add(
+    'download',
+    { jobId },
+    {
+      jobId,
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: retry.backoffMs },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  );
+}
+
+/**
+ * Removes the job's BullMQ record, waiting or delayed, so no worker takes it. Returns false if
+ * a worker holds it (its lock is alive): then only that worker can stop it.
+ */
+export async function removeQueuedDownload(queue: DownloadQueue, jobId: string): Promise<boolean> {
+  return (await queue.remove(jobId)) === 1;
+}
+
+/** The attempt a worker is running now, 1-based, and how many there may be. */
+export function attemptOf(queued: QueuedDownload): { attempt: number; maxAttempts: number } {
+  return { attempt: queued.attemptsMade + 1, maxAttempts: Math.max(1, queued.opts.attempts ?? 1) };
+}
+
+/** How long BullMQ will wait before the next attempt after this one fails with `error`. */
+export async function nextAttemptDelayMs(queued: QueuedDownload, error: Error): Promise<number> {
+  const backoff = queued.opts.backoff === undefined ? undefined : Backoffs.normalize(queued.opts.backoff);
+  if (!backoff) return 0;
+  // The same call, with the same count, that BullMQ makes when the processor throws.
+  const delay = await Backoffs.calculate(backoff, queued.attemptsMade + 1, error, queued);
+  return typeof delay === 'number' && delay > 0 ? delay : 0;
+}
+
+export function createDownloadWorker(
+  processor: DownloadProcessor,
+  settings: QueueSettings & { concurrency: number },
+): DownloadWorker {
+  return new Worker<DownloadJobData, void, 'download'>(DOWNLOAD_QUEUE, processor, {
+    connection: settings.connection,
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+    lockDuration: LOCK_DURATION_MS,
+    stalledInterval: STALLED_INTERVAL_MS,
+    maxStalledCount: MAX_STALLED_COUNT,
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * How a worker reports one job: every change gets a new version; status changes are stored and
+ * sent at once, progress is sent at most every `emitIntervalMs` and stored at most every
+ * `persistIntervalMs`. Between two sends only the latest state matters: nothing superseded is
+ * ever queued, so a slow consumer never builds a backlog of stale progress.
+ */
+import type { Logger } from '../logger';
+import { nextVersion } from './state';
+import type { JobPatch, JobView } from './types';
+
+export type { JobPatch };
+
+export interface ReporterSinks {
+  publish(job: JobView): void;
+  /** Resolves `false` when the store refused the state (a newer or finished one is stored). */
+  save(job: JobView): Promise<boolean | void>;
+}
+
+export interface ReporterOptions {
+  logger: Logger;
+  emitIntervalMs?: number;
+  persistIntervalMs?: number;
+}
+
+type Channel = 'emit' | 'persist';
+
+export class JobReporter {
+  private state: JobView;
+  private readonly intervals: Record<Channel, number>;
+  private readonly lastAt: Record<Channel, number> = { emit: -Infinity, persist: -Infinity };
+  private readonly timers: Partial<Record<Channel, NodeJS.Timeout>> = {};
+  private writes: Promise<void> = Promise.resolve();
+  private emittedVersion = 0;
+
+  constructor(
+    initial: JobView,
+    private readonly sinks: ReporterSinks,
+    private readonly options: ReporterOptions,
+  ) {
+    this.state = initial;
+    this.intervals = { emit: options.emitIntervalMs ?? 100, persist: options.persistIntervalMs ?? 1000 };
+  }
+
+  get job(): JobView {
+    return this.state;
+  }
+
+  /**
+   * Takes note of a version another writer stored (the API's `cancelled`, say), so that the
+   * next change outranks it as well as everything this reporter sent; without it, a change one
+   * above this reporter's last version may tie with that write and be refused.
+   */
+  observe(version: number): void {
+    if (version > this.state.version) this.state = { ...this.state, version };
+  }
+
+  /**
+   * A status or stage change: stored, then sent. In that order, a tab that subscribes meanwhile
+   * either is in the room when the event goes out or reads the new state in its snapshot; sent
+   * first, a job that ends within milliseconds could leave that tab on the state before the end.
+   * Sent even if storing failed (and then rejects), so watching tabs still learn of it; not
+   * sent if the store refused it, since another state won (e.g. the job was cancelled), and
+   * then resolves `false`.
+   */
+  async change(patch: JobPatch): Promise<boolean> {
+    this.apply(patch);
+    this.cancel('emit');
+    let stored: boolean | void = undefined;
+    try {
+      stored = await this.send('persist');
+    } finally {
+      if (stored !== false) this.send('emit');
+    }
+    return stored !== false;
+  }
+
+  /** Progress: sent and stored on the channels' own rhythm. */
+  progress(patch: JobPatch): void {
+    this.apply(patch);
+    this.schedule('emit');
+    this.schedule('persist');
+  }
+
+  /** Stops the timers and waits for the writes under way. */
+  async close(): Promise<void> {
+    this.cancel('emit');
+    this.cancel('persist');
+    await this.writes;
+  }
+
+  private apply(patch: JobPatch): void {
+    const now = Date.now();
+    this.state = {
+      ...this.state,
+      ...patch,
+      version: nextVersion(this.state.version, now),
+      updatedAt: new Date(now).toISOString(),
+    };
+  }
+
+  private schedule(channel: Channel): void {
+    if (this.timers[channel]) return;
+    const wait = this.lastAt[channel] + this.intervals[channel] - Date.now();
+    if (wait <= 0) {
+      this.sendInBackground(channel);
+      return;
+    }
+    this.timers[channel] = setTimeout(() => this.sendInBackground(channel), wait);
+  }
+
+  private sendInBackground(channel: Channel): void {
+    this.send(channel).catch(() => {
+      // Already logged where `writes` is chained; a progress write may fail and the next wins.
+    });
+  }
+
+  private cancel(channel: Channel): void {
+    clearTimeout(this.timers[channel]);
+    delete this.timers[channel];
+  }
+
+  private send(channel: Channel): Promise<boolean | void> {
+    this.cancel(channel);
+    this.lastAt[channel] = Date.now();
+    const job = this.state;
+    if (channel === 'emit') {
+      // A progress event may already have carried this very state out.
+      if (job.version > this.emittedVersion) this.sinks.publish(job);
+      this.emittedVersion = job.version;
+      return Promise.resolve();
+    }
+    // Writes go one after another; the store's version guard keeps the newest anyway.
+    const write = this.writes.then(() => this.sinks.save(job));
+    this.writes = write.then(() => undefined, (err: unknown) => {
+      this.options.logger.warn({ err, jobId: job.id }, 'could not store job progress');
+    });
+    return write;
+  }
+}

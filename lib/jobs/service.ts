@@ -1,0 +1,110 @@
+/**
+ * What the API does with jobs, independent of HTTP: the route handlers and tests call these.
+ * Cancelling, retrying and deleting are in ./actions.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config';
+import { AppError, notFound } from '../errors';
+import type { Logger } from '../logger';
+import type { LiveStates } from '../realtime/live-state';
+import type { JobPublisher } from '../realtime/publisher';
+import { isJobId } from '../validations/job';
+import type { ControlPublisher } from './control';
+import { enqueueDownload, type DownloadQueue, type RetryPolicy } from './queue';
+import { nextVersion } from './state';
+import type { JobStore } from './store';
+import type { JobView } from './types';
+import { publicUrl } from './url';
+
+export interface JobServiceDeps {
+  jobs: JobStore;
+  queue: DownloadQueue;
+  publisher: JobPublisher;
+  control: ControlPublisher;
+  live: LiveStates;
+  logger: Logger;
+  config: Pick<Config, 'dataDir' | 'downloadAttempts' | 'retryBackoffMs'>;
+}
+
+export interface NewJobOptions {
+  maxAttempts?: number;
+  now?: Date;
+}
+
+/** The state of a job no worker has started yet: a new one, or a failed or cancelled one run again. */
+export function notStarted(maxAttempts: number) {
+  return {
+    status: 'queued',
+    stage: 'waiting',
+    progress: 0,
+    bytesReceived: 0,
+    bytesTotal: null,
+    speed: 0,
+    eta: null,
+    sha256: null,
+    error: null,
+    attempt: 1,
+    maxAttempts,
+    retryAt: null,
+    notice: null,
+    finishedAt: null,
+  } satisfies Partial<JobView>;
+}
+
+/** A queued job for `url`; its public `url` never carries the credentials `url` may hold. */
+export function newJob(url: string, { maxAttempts = 1, now = new Date() }: NewJobOptions = {}): JobView {
+  const at = now.toISOString();
+  return {
+    id: randomUUID(),
+    url: publicUrl(url),
+    ...notStarted(maxAttempts),
+    fileName: null,
+    version: nextVersion(0, now.getTime()),
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+export function retryPolicy(config: JobServiceDeps['config']): RetryPolicy {
+  return { attempts: config.downloadAttempts, backoffMs: config.retryBackoffMs };
+}
+
+const QUEUE_UNAVAILABLE = 'The download queue is unavailable. Try again in a moment.';
+
+/**
+ * Stores the job, then queues it. If the queue cannot take it the stored job is marked failed,
+ * so nobody watches a job that no worker will ever see.
+ */
+export async function createJob(deps: JobServiceDeps, url: string): Promise<JobView> {
+  const job = newJob(url, { maxAttempts: deps.config.downloadAttempts });
+  await deps.jobs.insert(job, url);
+  await enqueueOrFail(deps, job);
+  return job;
+}
+
+/** Queues the stored job; if that fails, stores it as failed, tells its room and throws 503. */
+export async function enqueueOrFail(deps: JobServiceDeps, job: JobView): Promise<void> {
+  try {
+    await enqueueDownload(deps.queue, job.id, retryPolicy(deps.config));
+  } catch (cause) {
+    deps.logger.error({ err: cause, jobId: job.id }, 'could not enqueue job');
+    const failed = await deps.jobs.update(job.id, () => ({
+      status: 'failed',
+      stage: 'done',
+      error: { code: 'unavailable', message: QUEUE_UNAVAILABLE },
+      finishedAt: new Date().toISOString(),
+    }));
+    if (failed) deps.publisher.publish(failed);
+    throw new AppError('unavailable', QUEUE_UNAVAILABLE, { cause });
+  }
+}
+
+/**
+ * The job as its tabs see it now (the stored state, or the newer one last sent to its room),
+ * or a not_found AppError for an unknown or malformed id.
+ */
+export async function getJob({ jobs, live }: Pick<JobServiceDeps, 'jobs' | 'live'>, id: string): Promise<JobView> {
+  const job = isJobId(id) ? await jobs.find(id) : null;
+  if (!job) throw notFound();
+  return live.newest(job);
+}

@@ -1,0 +1,157 @@
+/**
+ * Every MongoDB query on jobs. Documents keep the public fields under `_id` instead of `id`,
+ * real dates, and `sourceUrl`, the URL as submitted (credentials included) that only the worker
+ * reads; `toJobView` is the one way out to clients and never carries it.
+ */
+import type { Collection, Db } from 'mongodb';
+import { nextVersion } from './state';
+import type { JobPatch, JobStatus, JobView } from './types';
+
+export const JOBS_COLLECTION = 'jobs';
+
+type DateFields = 'createdAt' | 'updatedAt' | 'finishedAt';
+
+/** The stored state, without the internal field. */
+type StateDocument = Omit<JobView, 'id' | DateFields> & {
+  _id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+};
+
+export interface JobDocument extends StateDocument {
+  /** The URL to download, as submitted; may hold credentials, so it never leaves the server. */
+  sourceUrl: string;
+}
+
+/** A job as the worker needs it: the public state and the URL to download. */
+export interface JobSource {
+  job: JobView;
+  sourceUrl: string;
+}
+
+export interface SaveOptions {
+  /** Runs a failed or cancelled job again: the only write that may replace a finished status. */
+  retry?: boolean;
+}
+
+export function toJobView(doc: StateDocument): JobView {
+  return {
+    id: doc._id,
+    url: doc.url,
+    status: doc.status,
+    stage: doc.stage,
+    progress: doc.progress,
+    bytesReceived: doc.bytesReceived,
+    bytesTotal: doc.bytesTotal,
+    speed: doc.speed,
+    eta: doc.eta,
+    fileName: doc.fileName,
+    sha256: doc.sha256,
+    error: doc.error ? { code: doc.error.code, message: doc.error.message } : null,
+    // Documents stored before these fields existed read as a first attempt.
+    attempt: doc.attempt ?? 1,
+    maxAttempts: doc.maxAttempts ?? 1,
+    retryAt: doc.retryAt ?? null,
+    notice: doc.notice ?? null,
+    version: doc.version,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+    finishedAt: doc.finishedAt ? doc.finishedAt.toISOString() : null,
+  };
+}
+
+export function toStateDocument(job: JobView): StateDocument {
+  const { id, createdAt, updatedAt, finishedAt, ...rest } = job;
+  return {
+    ...rest,
+    _id: id,
+    createdAt: new Date(createdAt),
+    updatedAt: new Date(updatedAt),
+    finishedAt: finishedAt ? new Date(finishedAt) : null,
+  };
+}
+
+/**
+ * The stored statuses that a write of `next` may replace. A finished job changes no more,
+ * so a late progress write can never bring a cancelled job back, with two exceptions: an
+ * explicit retry, and the worker that held a cancelled job confirming it with its last numbers.
+ */
+export function replaceableStatuses(next: JobStatus, { retry = false }: SaveOptions = {}): JobStatus[] {
+  if (retry) return ['failed', 'cancelled'];
+  return next === 'cancelled' ? ['queued', 'active', 'cancelled'] : ['queued', 'active'];
+}
+
+/** A worker stores a job's progress about once a second, so a few tries always suffice. */
+const MAX_UPDATE_TRIES = 5;
+
+export class JobStore {
+  private readonly jobs: Collection<JobDocument>;
+
+  constructor(db: Db) {
+    this.jobs = db.collection<JobDocument>(JOBS_COLLECTION);
+  }
+
+  /** Creates what the queries below need; safe to call on every start. */
+  async ensureIndexes(): Promise<void> {
+    await this.jobs.createIndex({ createdAt: -1 });
+  }
+
+  async insert(job: JobView, sourceUrl: string): Promise<void> {
+    await this.jobs.insertOne({ ...toStateDocument(job), sourceUrl });
+  }
+
+  async find(id: string): Promise<JobView | null> {
+    const doc = await this.jobs.findOne({ _id: id });
+    return doc ? toJobView(doc) : null;
+  }
+
+  /** The job and the URL to download: for the worker only. */
+  async findSource(id: string): Promise<JobSource | null> {
+    const doc = await this.jobs.findOne({ _id: id });
+    return doc ? { job: toJobView(doc), sourceUrl: doc.sourceUrl ?? doc.url } : null;
+  }
+
+  /**
+   * Stores the job's whole state unless a newer version is already stored (so writes that
+   * arrive out of order never move it backwards) and unless the stored status may not be
+   * replaced by this one (see `replaceableStatuses`). Returns whether this state was written.
+   */
+  async save(job: JobView, options: SaveOptions = {}): Promise<boolean> {
+    const { _id, ...fields } = toStateDocument(job);
+    const result = await this.jobs.updateOne(
+      { _id, version: { $lt: job.version }, status: { $in: replaceableStatuses(job.status, options) } },
+      { $set: fields },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * Reads the job, applies `change` and writes it with the next version, again from the newest
+   * state if another writer got in between (a worker's progress, say). `change` may return null
+   * to leave the job as it is, or throw to give up. Returns the state written, or null when
+   * nothing was (no such job, or `change` declined).
+   */
+  async update(id: string, change: (current: JobView) => JobPatch | null, options: SaveOptions = {}): Promise<JobView | null> {
+    for (let tries = 0; tries < MAX_UPDATE_TRIES; tries++) {
+      const current = await this.find(id);
+      const patch = current && change(current);
+      if (!current || !patch) return null;
+      const now = Date.now();
+      const next: JobView = {
+        ...current,
+        ...patch,
+        version: nextVersion(current.version, now),
+        updatedAt: new Date(now).toISOString(),
+      };
+      if (await this.save(next, options)) return next;
+    }
+    throw new Error(`job ${id} kept changing while it was being updated`);
+  }
+
+  /** Removes the record; returns whether there was one. */
+  async remove(id: string): Promise<boolean> {
+    const result = await this.jobs.deleteOne({ _id: id });
+    return result.deletedCount === 1;
+  }
+}

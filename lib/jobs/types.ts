@@ -1,0 +1,76 @@
+/**
+ * The public job: the one shape that the HTTP API, the socket.io events, the worker and the
+ * browser all share. Internal fields of the stored document never appear here.
+ */
+
+/** Where a job is in its life. */
+export type JobStatus =
+  /** Accepted and waiting for a worker, or for its next attempt (stage `retrying`). */
+  | 'queued'
+  /** A worker is downloading it. */
+  | 'active'
+  /** The file is stored and its SHA-256 is known. */
+  | 'completed'
+  /** It ended without a file; `error` says why. */
+  | 'failed'
+  /** Someone stopped it. */
+  | 'cancelled';
+
+/** What a job is doing right now, finer than its status. */
+export type JobStage =
+  /** Waiting in the queue. */
+  | 'waiting'
+  /** Resolving the name and connecting to the remote server. */
+  | 'connecting'
+  /** Receiving bytes. */
+  | 'downloading'
+  /** An attempt failed with an error that may pass; the next one starts at `retryAt`. */
+  | 'retrying'
+  /** Nothing more will happen. */
+  | 'done';
+
+export const JOB_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
+
+/** A failure, as a value: a stable machine-readable code and a sentence for people. */
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface JobView {
+  id: string;
+  /** The URL as submitted, with any credentials in it replaced by `***`. */
+  url: string;
+  status: JobStatus;
+  stage: JobStage;
+  /** 0–100, or null while the total size is unknown. */
+  progress: number | null;
+  bytesReceived: number;
+  /** From Content-Length; null when the server did not say. */
+  bytesTotal: number | null;
+  /** Bytes per second, averaged over the last few seconds. */
+  speed: number;
+  /** Seconds left, or null when it cannot be estimated. */
+  eta: number | null;
+  fileName: string | null;
+  /** Hex SHA-256 of the stored file, once completed. */
+  sha256: string | null;
+  /** The failure that ended the job, or, while `retrying`, the one that ended the last attempt. */
+  error: JobError | null;
+  /** The attempt under way, or the next one while `retrying` (1-based). */
+  attempt: number;
+  /** How many attempts a failure that may pass gets before the job fails. */
+  maxAttempts: number;
+  /** While `retrying`: when the next attempt starts (ISO time); otherwise null. */
+  retryAt: string | null;
+  /** Something people should know about the bytes shown, e.g. why they went back to 0. */
+  notice: string | null;
+  /** Only ever grows: a client keeps the state with the highest version it has seen. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** A change to a job: any public field but its identity and the fields each write sets itself. */
+export type JobPatch = Partial<Omit<JobView, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;

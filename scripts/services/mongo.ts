@@ -1,0 +1,124 @@
+/**
+ * Finds a MongoDB-wire server for the app: MONGODB_URI if set, else a local `mongod`, else the
+ * project's embedded FerretDB-over-SQLite (tools/ferretdb), built with Go on first use. The app
+ * itself only ever sees MONGODB_URI, so any of these is interchangeable.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { findExecutable, portIsOpen, repoRoot, spawnService, waitUntilReady, type Service } from './process';
+
+const DB_NAME = 'downloader';
+/** Go's default install location, often not on PATH for non-login shells. */
+const GO_FALLBACKS = ['/usr/local/go/bin/go'];
+const FERRETDB_SOURCES = ['main.go', 'go.mod', 'go.sum'];
+
+const NO_BACKEND =
+  'No MongoDB available. Either install MongoDB 6+ and set MONGODB_URI (or put `mongod` on PATH), ' +
+  'or install Go (https://go.dev/dl/) so the project can build its embedded MongoDB-wire server.';
+
+export interface RunningMongo {
+  /** Includes the database, e.g. mongodb://127.0.0.1:27018/downloader. */
+  uri: string;
+  /** Stops the server only if this call started it. */
+  stop(): Promise<void>;
+}
+
+/** True if a server answers `ping` there within the timeout. */
+export async function pingMongo(uri: string, timeoutMs = 2_000): Promise<boolean> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+  try {
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+export function findGo(): string | null {
+  return findExecutable('go', GO_FALLBACKS);
+}
+
+export function ferretdbBinary(root = repoRoot()): string {
+  return path.join(root, '.cache', 'bin', 'ferretdb');
+}
+
+function mtimeMs(file: string): number | null {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Builds .cache/bin/ferretdb when it is missing or older than its sources, and returns its path.
+ * Go's own cache makes a rebuild take seconds; only the first build (module downloads) is slow.
+ */
+export async function buildFerretDB(root = repoRoot()): Promise<string> {
+  const binary = ferretdbBinary(root);
+  const srcDir = path.join(root, 'tools', 'ferretdb');
+  const builtAt = mtimeMs(binary);
+  const stale = builtAt === null || FERRETDB_SOURCES.some((f) => (mtimeMs(path.join(srcDir, f)) ?? 0) > builtAt);
+  if (!stale) return binary;
+
+  const go = findGo();
+  if (!go) {
+    // A checkout can make sources look newer than a perfectly good binary: use it rather than fail.
+    if (builtAt !== null) return binary;
+    throw new Error(NO_BACKEND);
+  }
+  console.log(`Building the embedded MongoDB-wire server (FerretDB) into ${path.relative(root, binary)}; the first build takes ~2 minutes.`);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(go, ['build', '-o', binary, '.'], { cwd: srcDir, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`Building FerretDB failed (go build exited with ${code}); see the output above.`);
+  // Go may leave an up-to-date binary untouched; mark it fresh or every start would rebuild.
+  const now = new Date();
+  fs.utimesSync(binary, now, now);
+  return binary;
+}
+
+/** Hides credentials before a URI goes into an error message. */
+function redact(uri: string): string {
+  return uri.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+export async function ensureMongo(opts: { dataDir: string; port?: number; detached?: boolean }): Promise<RunningMongo> {
+  const nothingToStop = async () => {};
+  const configured = process.env.MONGODB_URI;
+  if (configured) {
+    if (await pingMongo(configured, 5_000)) return { uri: configured, stop: nothingToStop };
+    throw new Error(`MONGODB_URI is set to ${redact(configured)}, but no MongoDB answers there. Start it, or unset MONGODB_URI.`);
+  }
+
+  const mongod = findExecutable('mongod');
+  const port = opts.port ?? (mongod ? 27017 : 27018);
+  const uri = `mongodb://127.0.0.1:${port}/${DB_NAME}`;
+
+  // Typically our own server left over from a run that was killed: reuse it rather than fail.
+  if (await portIsOpen(port)) {
+    if (await pingMongo(uri)) return { uri, stop: nothingToStop };
+    throw new Error(`Port ${port} on 127.0.0.1 is taken by something that does not speak the MongoDB protocol. Free it, or set MONGODB_URI.`);
+  }
+
+  let service: Service;
+  if (mongod) {
+    const dbPath = path.join(opts.dataDir, 'mongod');
+    fs.mkdirSync(dbPath, { recursive: true });
+    const args = ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'];
+    service = spawnService('mongod', mongod, args, { detached: opts.detached });
+  } else {
+    const binary = await buildFerretDB();
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    const args = ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', opts.dataDir];
+    service = spawnService('FerretDB', binary, args, { detached: opts.detached });
+  }
+  await waitUntilReady(service, () => pingMongo(uri, 1_000), 30_000);
+  return { uri, stop: () => service.stop() };
+}

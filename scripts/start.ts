@@ -1,0 +1,149 @@
+/**
+ * `npm start` (production) and `npm run dev`: builds Next when needed, finds or starts Redis and
+ * a MongoDB-wire server, then runs the web server and the download worker until one of them
+ * stops or the user presses Ctrl-C. It stops everything it started, app first, databases last,
+ * so in-flight jobs can still write their final state.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureMongo } from './services/mongo';
+import { portIsOpen, repoRoot, spawnService, type Service } from './services/process';
+import { ensureRedis } from './services/redis';
+
+const root = repoRoot();
+const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+
+function parseArgs(argv: string[]): { dev: boolean } {
+  const unknown = argv.filter((a) => a !== '--dev');
+  if (unknown.length > 0) fail(`Unknown option ${unknown.join(' ')}. Usage: npm start | npm run dev`);
+  return { dev: argv.includes('--dev') };
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+/** Newest modification time under `target` (a file or a folder), ignoring what does not exist. */
+function newestMtime(target: string): number {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return fs.readdirSync(target).reduce((max, entry) => Math.max(max, newestMtime(path.join(target, entry))), stat.mtimeMs);
+}
+
+/** A production build is stale when any input to it changed after its BUILD_ID was written. */
+function buildIsStale(): boolean {
+  const builtAt = newestMtime(path.join(root, '.next', 'BUILD_ID'));
+  if (builtAt === 0) return true;
+  const inputs = ['app', 'components', 'hooks', 'lib', 'next.config.mjs', 'package.json'];
+  return inputs.some((input) => newestMtime(path.join(root, input)) > builtAt);
+}
+
+function runBuild(): Promise<number | null> {
+  console.log('Building the app for production (next build)...');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin('next'), ['build'], { cwd: root, stdio: 'inherit', env: process.env });
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+}
+
+/** Where to look for the web server once it listens: a wildcard bind is reachable on localhost. */
+function probeHost(): string {
+  const host = process.env.HOST ?? '';
+  return ['', '0.0.0.0', '::'].includes(host) ? 'localhost' : host;
+}
+
+/** A child that died on its own, or that did not take our stop request as a clean exit. */
+function failed(service: Service, stopRequested: boolean): boolean {
+  const { exitCode, signalCode } = service.child;
+  if (exitCode === 0) return false;
+  if (!stopRequested) return true;
+  return !(signalCode !== null || exitCode === 130 || exitCode === 143);
+}
+
+async function main(): Promise<void> {
+  const { dev } = parseArgs(process.argv.slice(2));
+  // Next picks dev or prod from NODE_ENV; left unset, `npm start` would silently serve dev mode.
+  // (Next's types declare NODE_ENV read-only; it is an ordinary variable at run time.)
+  Object.assign(process.env, { NODE_ENV: dev ? 'development' : 'production' });
+  process.env.NEXT_TELEMETRY_DISABLED ??= '1';
+
+  if (!dev && buildIsStale()) {
+    const code = await runBuild();
+    if (code !== 0) fail(`next build failed (exit code ${code}).`);
+  }
+
+  const port = Number(process.env.PORT ?? 3000);
+  if (await portIsOpen(port, probeHost())) fail(`Port ${port} is already in use (another copy running?). Stop it, or set PORT.`);
+
+  // Registered before anything starts, so a Ctrl-C during start-up still cleans up: detached
+  // services ignore the terminal's signals, and we stop them ourselves, after the app.
+  let children: Service[] = [];
+  let stopRequested = false;
+  const stopChildren = (signal: NodeJS.Signals) => {
+    stopRequested = true;
+    return Promise.all(children.map((child) => child.stop({ signal, graceMs: 15_000 })));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (!stopRequested) console.log(`\nStopping (${signal})...`);
+      void stopChildren(signal);
+    });
+  }
+
+  const serviceStops: Array<() => Promise<void>> = [];
+  const stopServices = async () => {
+    for (const stop of serviceStops.reverse()) await stop().catch((err: Error) => console.error(err.message));
+  };
+  let env: NodeJS.ProcessEnv = process.env;
+  try {
+    const redis = await ensureRedis({ detached: true });
+    serviceStops.push(redis.stop);
+    const dataDir = path.resolve(root, process.env.DATA_DIR ?? '.data', 'db');
+    const mongo = await ensureMongo({ dataDir, detached: true });
+    serviceStops.push(mongo.stop);
+    env = { ...process.env, REDIS_URL: redis.url, MONGODB_URI: mongo.uri };
+  } catch (err) {
+    await stopServices();
+    fail(stopRequested ? 'Stopped.' : (err as Error).message);
+  }
+  if (stopRequested) {
+    await stopServices();
+    process.exit(130);
+  }
+
+  // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process
+  // of its own, and a signal sent to it (SIGKILL above all) would miss the process doing the work.
+  const spawnApp = (name: string, script: string) =>
+    spawnService(name, process.execPath, ['--import', 'tsx', script], { cwd: root, env, detached: true, inheritOutput: true });
+  children = [spawnApp('web server', 'server.ts'), spawnApp('download worker', 'workers/download-worker.ts')];
+  const url = `http://localhost:${port}`;
+  console.log(`Starting Live Downloader (${dev ? 'development' : 'production'}) at ${url}`);
+
+  void (async () => {
+    while (!stopRequested && children.every((c) => c.child.exitCode === null && c.child.signalCode === null)) {
+      if (await portIsOpen(port, probeHost())) return console.log(`Ready: ${url}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+
+  const first = await Promise.race(children.map((child) => child.exited.then(() => child)));
+  const firstFailed = failed(first, stopRequested);
+  if (!stopRequested) console.error(`The ${first.name} stopped; stopping the rest.`);
+  await stopChildren('SIGTERM');
+  for (const child of children) if (child.tail()) console.error(`${child.name}: ${child.tail()}`);
+  await stopServices();
+
+  const failures = children.filter((child) => (child === first ? firstFailed : failed(child, true)));
+  for (const child of failures) console.error(`The ${child.name} failed (exit code ${child.child.exitCode ?? child.child.signalCode}).`);
+  process.exit(failures.length > 0 ? (failures[0].child.exitCode || 1) : 0);
+}
+
+main().catch((err: Error) => fail(err.message));

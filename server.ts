@@ -1,0 +1,62 @@
+/**
+ * The server process: Next (App Router) and socket.io on one HTTP server. Builds the
+ * per-process context, publishes it for the route handlers, and closes it on SIGINT/SIGTERM.
+ */
+import { createServer, type Server } from 'node:http';
+import next from 'next';
+import { loadConfig } from './lib/config';
+import { createAppContext, publishAppContext } from './lib/context';
+import { createLogger } from './lib/logger';
+import { attachRealtime } from './lib/realtime/server';
+import { onShutdown } from './lib/shutdown';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('server', config.logLevel);
+
+  const app = next({ dev: config.dev, hostname: config.host, port: config.port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const context = await createAppContext(config, logger);
+  publishAppContext(context);
+
+  // socket.io takes every /socket.io/ request and upgrade before Next sees it; engine.io keeps
+  // its default `destroyUpgrade`, which ends only upgrades that no one answered.
+  const httpServer = createServer((req, res) => void handle(req, res));
+  const realtime = attachRealtime(httpServer, {
+    jobs: context.jobs,
+    live: context.live,
+    redis: context.redis,
+    redisPrefix: config.redisPrefix,
+    logger,
+  });
+
+  const port = await listen(httpServer, config.port, config.host);
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, dev: config.dev }, 'server listening');
+  // Next attaches its upgrade listener (the dev hot-reload socket) on its first request.
+  if (config.dev) await fetch(`${url}/api/health`).catch((err: unknown) => logger.warn({ err }, 'warm-up request failed'));
+
+  onShutdown(logger, async () => {
+    await realtime.close();
+    await app.close();
+    publishAppContext(undefined);
+    await context.close();
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { useBrowsingApp } from '../utils/browser';
+import { fixtureSha256 } from '../utils/file-server';
+
+const MB = 1024 * 1024;
+
+// The retry test reads the countdown of the issue's own example: "Retrying in 4 s (attempt 2 of 5)".
+const ctx = useBrowsingApp({ env: { DOWNLOAD_ATTEMPTS: '5', RETRY_BACKOFF_MS: '4000' } });
+const { openTab } = ctx;
+
+const statusIs = (page: Page, status: string, timeout = 10_000) =>
+  page.getByTestId('job-status').filter({ hasText: status }).waitFor({ timeout });
+
+describe('when a user cancels a download, then retries it', () => {
+  const size = 6 * MB;
+  let first: Page;
+  let second: Page;
+
+  beforeAll(async () => {
+    first = await openTab('/');
+    await first.getByLabel('File URL').fill(`${ctx.files.url}/file/${size}?rate=${MB}&seed=e2e-actions`);
+    await first.getByRole('button', { name: 'Download' }).click();
+    await statusIs(first, 'active');
+    const href = await first.getByTestId('job-link').getAttribute('href');
+    second = await openTab(href!);
+    await statusIs(second, 'active');
+  }, 30_000);
+
+  it('offers Cancel while it runs, and no Retry', async () => {
+    expect(await first.getByRole('button', { name: 'Cancel' }).isEnabled()).toBe(true);
+    expect(await first.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+  });
+
+  it('shows cancelled in both tabs after Cancel is clicked in one', async () => {
+    await first.getByRole('button', { name: 'Cancel' }).click();
+    await Promise.all([statusIs(first, 'cancelled', 2_000), statusIs(second, 'cancelled', 2_000)]);
+    // Progress the worker sent just before the cancel reached it may show for a moment; its own
+    // confirmation then outranks it, and the button goes.
+    await second.getByRole('button', { name: 'Cancel' }).waitFor({ state: 'detached', timeout: 2_000 });
+    expect(await second.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+  });
+
+  it('runs it again after Retry is clicked, to completion in both tabs', async () => {
+    await second.getByRole('button', { name: 'Retry' }).click();
+    for (const page of [first, second]) await statusIs(page, 'completed', 30_000);
+    const hashes = await Promise.all([first, second].map((p) => p.getByTestId('job-sha256').textContent()));
+    expect(hashes.map((h) => h?.trim())).toEqual([fixtureSha256(size, 'e2e-actions'), fixtureSha256(size, 'e2e-actions')]);
+    expect(await first.getByRole('alert').filter({ hasText: /\S/ }).count()).toBe(0);
+  }, 40_000);
+
+  it('asks once more before deleting, then shows the download as deleted in both tabs', async () => {
+    await first.getByRole('button', { name: 'Delete' }).click();
+    await first.getByRole('button', { name: 'Really delete?' }).click();
+    for (const page of [first, second]) {
+      await page.getByText('This download was deleted.').waitFor({ timeout: 5_000 });
+    }
+  }, 15_000);
+});
+
+describe('when a download fails in a way that may pass', () => {
+  it('shows the automatic retry on the card, counting down, with the attempt number', async () => {
+    const page = await openTab('/');
+    await page.getByLabel('File URL').fill(`${ctx.files.url}/status/503?seed=e2e-retry`);
+    await page.getByRole('button', { name: 'Download' }).click();
+    const retry = page.getByTestId('job-retry');
+    await retry.filter({ hasText: /^Retrying in [34] s \(attempt 2 of 5\)$/ }).waitFor({ timeout: 10_000 });
+    await retry.filter({ hasText: /^Retrying in [12] s \(attempt 2 of 5\)$/ }).waitFor({ timeout: 3_000 });
+    await statusIs(page, 'queued', 1_000);
+    expect(await page.getByTestId('job-error').textContent()).toContain('503');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await statusIs(page, 'cancelled', 5_000);
+  }, 30_000);
+});

@@ -1,0 +1,116 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { startServer } from '../utils/app-processes';
+import { useBrowsingApp } from '../utils/browser';
+import { fixtureSha256 } from '../utils/file-server';
+import { postJob } from '../utils/test-app';
+
+const MB = 1024 * 1024;
+
+const ctx = useBrowsingApp();
+const { openTab } = ctx;
+
+/** Runs in the page: whether the card's progress bar is above `min`. */
+const progressAbove = (min: number) =>
+  Number(document.querySelector('[data-testid="job-progress"]')?.getAttribute('value')) > min;
+/** Runs in the page: whether the card shows a state newer than `version`. */
+const versionAbove = (version: number) =>
+  Number(document.querySelector('[data-testid="job-card"]')?.getAttribute('data-version')) > version;
+const versionOf = async (page: Page) => Number(await page.getByTestId('job-card').getAttribute('data-version'));
+const statusOf = (page: Page) => page.getByTestId('job-status').textContent();
+const progressOf = async (page: Page) => Number(await page.getByTestId('job-progress').getAttribute('value'));
+
+async function submit(page: Page, url: string): Promise<void> {
+  await page.getByLabel('File URL').fill(url);
+  await page.getByRole('button', { name: 'Download' }).click();
+}
+
+describe('when a user pastes a URL and watches it download', () => {
+  const size = 8 * MB;
+  const source = () => `${ctx.files.url}/file/${size}?rate=${MB}&seed=browser`;
+  let first: Page;
+  let second: Page;
+
+  beforeAll(async () => {
+    first = await openTab('/');
+    await submit(first, source());
+  }, 30_000);
+
+  it('shows the card with progress rising', async () => {
+    await first.getByTestId('job-card').waitFor();
+    await first.waitForFunction(progressAbove, 5);
+    await first.waitForFunction(progressAbove, await progressOf(first));
+    expect(await statusOf(first)).toBe('active');
+    expect(await first.getByTestId('job-bytes').textContent()).toMatch(/MB of 8(\.0)? MB/);
+  }, 20_000);
+
+  it('shows the same live download in a second tab opened midway', async () => {
+    const href = await first.getByTestId('job-link').getAttribute('href');
+    second = await openTab(href!);
+    expect(await statusOf(second)).toBe('active');
+    // The job page does not link to itself.
+    expect(await second.getByTestId('job-link').count()).toBe(0);
+    expect(await progressOf(second)).toBeGreaterThan(0);
+    // The stored snapshot may be up to a second old; the first live update replaces it within moments.
+    const snapshotVersion = await versionOf(second);
+    await second.waitForFunction(versionAbove, snapshotVersion, { timeout: 2_000 });
+    const [mine, theirs] = await Promise.all([progressOf(first), progressOf(second)]);
+    expect(Math.abs(mine - theirs)).toBeLessThan(15);
+    // The tab strip tells how it goes, too.
+    expect(await second.title()).toMatch(new RegExp(`^\\d+% · ${size} · Live downloader$`));
+  }, 20_000);
+
+  it('brings both tabs to completed with the same SHA-256', async () => {
+    for (const page of [first, second]) {
+      await page.getByTestId('job-status').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    }
+    const hashes = await Promise.all([first, second].map((p) => p.getByTestId('job-sha256').textContent()));
+    expect(hashes[0]?.trim()).toBe(fixtureSha256(size, 'browser'));
+    expect(hashes[1]?.trim()).toBe(hashes[0]?.trim());
+    // The job page's title followed the job live, from a percentage to done.
+    await second.waitForFunction((title) => document.title === title, `Done · ${size} · Live downloader`, { timeout: 2_000 });
+  }, 40_000);
+
+  it('shows the completed card at once in a tab opened afterwards', async () => {
+    const href = await first.getByTestId('job-link').getAttribute('href');
+    const third = await openTab(href!);
+    // Rendered on the server: no wait for a socket round trip.
+    expect(await statusOf(third)).toBe('completed');
+    expect(await third.title()).toBe(`Done · ${size} · Live downloader`);
+    expect((await third.getByTestId('job-sha256').textContent())?.trim()).toBe(fixtureSha256(size, 'browser'));
+    expect(await third.getByTestId('job-file-link').getAttribute('href')).toMatch(/\/file$/);
+  });
+});
+
+describe('when the input is bad', () => {
+  it("shows the API's message", async () => {
+    const page = await openTab('/');
+    const bad = 'ftp://example.com/file.iso';
+    const { body } = await postJob(ctx.app.server.url, bad);
+    await submit(page, bad);
+    const alert = page.getByRole('alert').filter({ hasText: body.error.message });
+    await alert.waitFor({ timeout: 5_000 });
+    expect(await page.getByLabel('File URL').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('when a tab loses its connection mid-download', () => {
+  it('shows reconnecting, then the true state once the server is back', async () => {
+    const size = 6 * MB;
+    const created = await postJob(ctx.app.server.url, `${ctx.files.url}/file/${size}?rate=${MB}&seed=reconnect`);
+    const page = await openTab(`/jobs/${created.body.id}`);
+    await page.waitForFunction(progressAbove, 0);
+
+    const port = Number(new URL(ctx.app.server.url).port);
+    await ctx.app.server.stop();
+    await page.getByTestId('connection-status').filter({ hasText: /reconnecting/i }).waitFor({ timeout: 10_000 });
+
+    // The download goes on in the worker while no server is there to relay it.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    ctx.app.server = await startServer(ctx.app.settings.env, 'production', port);
+
+    await page.getByTestId('job-status').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    expect((await page.getByTestId('job-sha256').textContent())?.trim()).toBe(fixtureSha256(size, 'reconnect'));
+    expect(await page.getByTestId('connection-status').filter({ hasText: /reconnecting/i }).count()).toBe(0);
+  }, 60_000);
+});

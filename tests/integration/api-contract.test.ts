@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectClient, subscribe, type JobSocket } from '../utils/job-client';
+import { api, postJob, startTestApp, type TestApp } from '../utils/test-app';
+
+let app: TestApp;
+let socket: JobSocket;
+
+beforeAll(async () => {
+  // No worker: these tests are about what the server accepts and answers.
+  app = await startTestApp({ workers: 0 });
+  socket = await connectClient(app.server.url);
+}, 60_000);
+
+afterAll(async () => {
+  socket?.disconnect();
+  await app?.stop();
+}, 30_000);
+
+const post = (body: string) =>
+  api(app.server.url, '/api/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+
+describe('POST /api/jobs', () => {
+  it('creates a queued job with a random id', async () => {
+    const { status, body } = await postJob(app.server.url, 'http://127.0.0.1:9/file.bin');
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ url: 'http://127.0.0.1:9/file.bin', status: 'queued', bytesReceived: 0, error: null });
+    expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(body.version).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['invalid JSON', '{"url": ', 'invalid_json'],
+    ['a missing url', '{}', 'invalid_url'],
+    ['a url that is not a string', '{"url": 5}', 'invalid_url'],
+    ['a malformed url', '{"url": "not a url"}', 'invalid_url'],
+    ['another scheme', '{"url": "ftp://example.com/a"}', 'invalid_url'],
+    ['a url over 2048 characters', JSON.stringify({ url: `https://example.com/${'a'.repeat(2100)}` }), 'invalid_url'],
+    ['a body that is not an object', '["https://example.com"]', 'invalid_request'],
+  ])('answers 400 to %s with a code and a message', async (_what, body, code) => {
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe(code);
+    expect(response.body.error.message).toEqual(expect.any(String));
+  });
+
+  it('stays up and keeps what it stored after bad input', async () => {
+    const { body: job } = await postJob(app.server.url, 'http://127.0.0.1:9/kept.bin');
+    await post('{"url": ');
+    const again = await api(app.server.url, `/api/jobs/${job.id}`);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(job);
+  });
+});
+
+describe('GET /api/jobs/:id', () => {
+  it.each([
+    ['an unknown id', randomUUID()],
+    ['a malformed id', 'not-a-job'],
+  ])('answers 404 not_found to %s', async (_what, id) => {
+    const { status, body } = await api(app.server.url, `/api/jobs/${id}`);
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+  });
+
+  it('answers 404 for the file of a job that has not completed', async () => {
+    const { body: job } = await postJob(app.server.url, 'http://127.0.0.1:9/later.bin');
+    const { status, body } = await api(app.server.url, `/api/jobs/${job.id}/file`);
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('file_not_ready');
+  });
+});
+
+describe('job:subscribe', () => {
+  it('acks the current state of a known job', async () => {
+    const { body: job } = await postJob(app.server.url, 'http://127.0.0.1:9/watched.bin');
+    expect(await subscribe(socket, job.id)).toEqual({ ok: true, job });
+  });
+
+  it.each([
+    ['an unknown id', randomUUID()],
+    ['a malformed id', 'job-1'],
+    ['a payload that is not a string', { id: 1 }],
+  ])('acks an error for %s', async (_what, id) => {
+    const ack = await subscribe(socket, id);
+    expect(ack).toEqual({ ok: false, error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('keeps the connection usable after a bad payload without an ack', async () => {
+    socket.emit('job:subscribe', 42 as unknown as string, undefined as never);
+    const { body: job } = await postJob(app.server.url, 'http://127.0.0.1:9/after.bin');
+    expect(await subscribe(socket, job.id)).toMatchObject({ ok: true });
+  });
+});
+
+describe('when private addresses are not allowed (the default)', () => {
+  let guarded: TestApp;
+
+  beforeAll(async () => {
+    guarded = await startTestApp({ workers: 0, env: { ALLOW_PRIVATE_ADDRESSES: 'false' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await guarded?.stop();
+  }, 30_000);
+
+  it.each(['http://127.0.0.1:9/a', 'http://2130706433:9/a', 'http://[::ffff:127.0.0.1]:9/a', 'http://localhost:9/a', 'http://169.254.169.254/latest'])(
+    'refuses %s at once with 422 blocked_destination',
+    async (url) => {
+      const { status, body } = await postJob(guarded.server.url, url);
+      expect(status).toBe(422);
+      expect(body.error).toEqual({ code: 'blocked_destination', message: expect.stringMatching(/private or local network/) });
+    },
+  );
+
+  it('accepts a public name, leaving the resolved address to the worker', async () => {
+    const { status } = await postJob(guarded.server.url, 'https://downloads.example.com/a.iso');
+    expect(status).toBe(201);
+  });
+});

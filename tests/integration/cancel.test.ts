@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { JobView } from '../../lib/jobs/types';
+import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
+import { connectClient, latest, recordUpdates, subscribe, type JobSocket } from '../utils/job-client';
+import { api, jobAction, postJob, startTestApp, type TestApp } from '../utils/test-app';
+import { waitFor } from '../utils/wait-for';
+
+const MB = 1024 * 1024;
+
+let app: TestApp;
+let files: FileServer;
+const sockets: JobSocket[] = [];
+
+beforeAll(async () => {
+  files = await startFileServer();
+  // Two worker processes taking one download each: a job runs in one of them, and which one
+  // the test does not know, as in production.
+  app = await startTestApp({ workers: 2, env: { WORKER_CONCURRENCY: '1' } });
+}, 60_000);
+
+afterAll(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await app?.stop();
+  await files?.close();
+}, 30_000);
+
+async function watch(jobId: string, tabs = 1): Promise<JobView[][]> {
+  return Promise.all(
+    Array.from({ length: tabs }, async () => {
+      const socket = await connectClient(app.server.url);
+      sockets.push(socket);
+      const updates = recordUpdates(socket, jobId);
+      await subscribe(socket, jobId);
+      return updates;
+    }),
+  );
+}
+
+/** A slow download (20 MB at 1 MB/s) that is receiving bytes. */
+async function startSlowDownload(seed: string, tabs = 1) {
+  const { body: job } = await postJob(app.server.url, `${files.url}/file/${20 * MB}?rate=${MB}&seed=${seed}`);
+  const watchers = await watch(job.id, tabs);
+  await waitFor(`${seed} to receive bytes`, () => watchers[0].some((u) => u.status === 'active' && u.bytesReceived > 0), 15_000);
+  return { job: job as JobView, watchers };
+}
+
+const folderOf = (jobId: string) => path.join(app.settings.dataDir, jobId);
+const allCancelled = (watchers: JobView[][]) => watchers.every((updates) => latest(updates)?.status === 'cancelled');
+/** Whether a process logged `msg` for the job. */
+function logged(output: string, msg: string, jobId: string): boolean {
+  return output.split('\n').some((line) => {
+    try {
+      const entry = JSON.parse(line) as { msg?: string; jobId?: string };
+      return entry.msg === msg && entry.jobId === jobId;
+    } catch {
+      return false; // Not a log line of ours.
+    }
+  });
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('when an active download is cancelled', () => {
+  let job: JobView;
+  let watchers: JobView[][];
+  let answer: { status: number; body: any };
+  let elapsed: number;
+
+  beforeAll(async () => {
+    ({ job, watchers } = await startSlowDownload('cancel-active', 2));
+    const started = Date.now();
+    answer = await jobAction(app.server.url, job.id, 'cancel');
+    await waitFor('every tab to show cancelled', () => allCancelled(watchers), 5_000);
+    elapsed = Date.now() - started;
+  }, 30_000);
+
+  it('answers 200 with the cancelled job', () => {
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ id: job.id, status: 'cancelled', stage: 'done' });
+  });
+
+  it('shows cancelled in every watching tab within a second', () => {
+    expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it('removes the partial file', async () => {
+    await waitFor('the job folder to go', () => !existsSync(folderOf(job.id)), 2_000);
+  });
+
+  it('stays cancelled: no later write or event brings it back', async () => {
+    // The worker confirms with the bytes it really had (maybe more than the API knew), at a
+    // version above the API's cancelled state.
+    const confirmed = () => watchers.every((updates) => latest(updates)!.version > answer.body.version);
+    await waitFor('the worker to confirm the cancel in every tab', confirmed, 2_000);
+    const received = watchers.map((updates) => latest(updates)!.bytesReceived);
+    await pause(2_000);
+    for (const updates of watchers) expect(latest(updates)).toMatchObject({ status: 'cancelled' });
+    const { body } = await api(app.server.url, `/api/jobs/${job.id}`);
+    expect(body.status).toBe('cancelled');
+    // The download stopped: nothing more arrived after the cancel.
+    expect(watchers.map((updates) => latest(updates)!.bytesReceived)).toEqual(received);
+    expect(existsSync(folderOf(job.id))).toBe(false);
+  }, 10_000);
+});
+
+describe('when two workers each run a download and both are cancelled', () => {
+  it('reaches whichever worker holds each job, and both stop', async () => {
+    const [a, b] = await Promise.all([startSlowDownload('two-workers-a'), startSlowDownload('two-workers-b')]);
+    const answers = await Promise.all([a, b].map(({ job }) => jobAction(app.server.url, job.id, 'cancel')));
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    await waitFor('both jobs to show cancelled', () => allCancelled([...a.watchers, ...b.watchers]), 1_500);
+    await waitFor('both folders to go', () => [a, b].every(({ job }) => !existsSync(folderOf(job.id))), 2_000);
+    // Each worker process got the request for the job it ran, and stopped it.
+    const stoppedBy = [a, b].map(({ job }) => app.workers.findIndex((w) => logged(w.output(), 'cancel request: stopping', job.id)));
+    expect([...stoppedBy].sort()).toEqual([0, 1]);
+  }, 40_000);
+});
+
+describe('when a job waiting for its next attempt is cancelled', () => {
+  it('removes the partial file kept for that attempt', async () => {
+    // Cut off mid-body: a transient failure that keeps the partial file for the next attempt.
+    const { body: job } = await postJob(app.server.url, `${files.url}/file/${MB}?rate=${4 * MB}&dropafter=${MB / 2}&seed=between`);
+    const [updates] = await watch(job.id);
+    await waitFor('the first attempt to fail', () => latest(updates)?.stage === 'retrying', 10_000);
+    expect(existsSync(folderOf(job.id))).toBe(true);
+
+    expect((await jobAction(app.server.url, job.id, 'cancel')).status).toBe(200);
+    expect(existsSync(folderOf(job.id))).toBe(false);
+    expect(latest(updates)).toMatchObject({ status: 'cancelled' });
+  }, 20_000);
+});
+
+describe('when the job has already ended', () => {
+  let completed: JobView;
+
+  beforeAll(async () => {
+    const { body } = await postJob(app.server.url, `${files.url}/file/${64 * 1024}?seed=ended`);
+    completed = await waitFor('the small download to complete', async () => {
+      const { body: current } = await api(app.server.url, `/api/jobs/${body.id}`);
+      return current.status === 'completed' ? (current as JobView) : null;
+    }, 15_000);
+  }, 20_000);
+
+  it('answers 409 conflict to cancel, and keeps the file', async () => {
+    const { status, body } = await jobAction(app.server.url, completed.id, 'cancel');
+    expect(status).toBe(409);
+    expect(body.error.code).toBe('conflict');
+    const { body: after } = await api(app.server.url, `/api/jobs/${completed.id}`);
+    expect(after).toEqual(completed);
+    expect(completed.sha256).toBe(fixtureSha256(64 * 1024, 'ended'));
+  });
+
+  it('answers 409 conflict to retry a completed job', async () => {
+    const { status, body } = await jobAction(app.server.url, completed.id, 'retry');
+    expect(status).toBe(409);
+    expect(body.error.code).toBe('conflict');
+  });
+});
+
+describe('when a running job is retried', () => {
+  it('answers 409 conflict and lets it run on', async () => {
+    const { job, watchers } = await startSlowDownload('retry-active');
+    const { status, body } = await jobAction(app.server.url, job.id, 'retry');
+    expect(status).toBe(409);
+    expect(body.error.code).toBe('conflict');
+    const before = latest(watchers[0])!.bytesReceived;
+    await waitFor('more bytes', () => latest(watchers[0])!.bytesReceived > before, 5_000);
+    expect(latest(watchers[0])!.status).toBe('active');
+    await jobAction(app.server.url, job.id, 'cancel');
+  }, 30_000);
+});

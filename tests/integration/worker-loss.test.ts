@@ -1,0 +1,99 @@
+import { describe, expect, it } from '@jest/globals';
+import type { JobView } from '../../lib/jobs/types';
+import { startWorker } from '../utils/app-processes';
+import { fixtureSha256 } from '../utils/file-server';
+import { latest, recordUpdates, subscribe } from '../utils/job-client';
+import { api, postJob, type TestApp } from '../utils/test-app';
+import { waitFor } from '../utils/wait-for';
+import { useWatchingApp } from '../utils/watching-app';
+
+const MB = 1024 * 1024;
+
+const ctx = useWatchingApp();
+
+async function startDownload(size: number, seed: string, query = ''): Promise<{ job: JobView; updates: JobView[] }> {
+  const { body: job } = await postJob(ctx.app.server.url, `${ctx.files.url}/file/${size}?rate=${MB}&seed=${seed}${query}`);
+  const updates = recordUpdates(ctx.tab, job.id);
+  await subscribe(ctx.tab, job.id);
+  await waitFor(`${seed} to receive bytes`, () => updates.some((u) => u.bytesReceived > 256 * 1024), 15_000);
+  return { job, updates };
+}
+
+const exited = (worker: TestApp['workers'][number]) =>
+  new Promise<number | null>((resolve) => {
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) resolve(worker.child.exitCode);
+    else worker.child.once('exit', (code) => resolve(code));
+  });
+
+/** Kills the only worker with SIGKILL mid-download and starts a fresh one; resolves when it was killed. */
+async function killWorker(): Promise<number> {
+  const [victim] = ctx.app.workers;
+  victim.child.kill('SIGKILL');
+  await exited(victim);
+  const killedAt = Date.now();
+  ctx.app.workers = [await startWorker(ctx.app.settings.env)];
+  return killedAt;
+}
+
+/** The state each tab shows in turn: updates in version order, as a client that keeps the highest one sees them. */
+function shownInTurn(updates: JobView[]): JobView[] {
+  const shown: JobView[] = [];
+  for (const u of updates) if (!shown.length || u.version > shown[shown.length - 1].version) shown.push(u);
+  return shown;
+}
+
+/** Every step where the bytes a tab shows go back, with what the card said then. */
+const setbacks = (updates: JobView[]) =>
+  shownInTurn(updates).flatMap((u, i, all) => (i > 0 && u.bytesReceived < all[i - 1].bytesReceived ? [u] : []));
+
+async function completion(updates: JobView[]): Promise<JobView> {
+  return waitFor('the job to complete', () => (latest(updates)?.status === 'completed' ? latest(updates) : null), 45_000);
+}
+
+describe('when the worker running a download is killed (SIGKILL)', () => {
+  it('another worker takes it over within seconds and continues from the partial file with Range + If-Range', async () => {
+    const size = 4 * MB;
+    const { updates } = await startDownload(size, 'killed');
+    const killedAt = await killWorker();
+
+    const final = await completion(updates);
+    expect(final).toMatchObject({ sha256: fixtureSha256(size, 'killed'), bytesReceived: size, attempt: 1 });
+    const takeover = updates.find((u, i) => u.stage === 'connecting' && updates.slice(0, i).some((p) => p.bytesReceived > 0));
+    // Taken over after the lock expired and a stalled-job check ran: well under BullMQ's default minute.
+    expect(Date.parse(takeover!.updatedAt) - killedAt).toBeLessThan(20_000);
+    const [, resumed] = ctx.files.requests.filter((r) => r.path.includes('seed=killed'));
+    expect(resumed).toEqual(expect.objectContaining({ range: expect.stringMatching(/^bytes=[1-9]\d*-$/), ifRange: `"killed-${size}"` }));
+    expect(final.notice).toMatch(/^Continued from .+ after an interruption\.$/);
+    for (const setback of setbacks(updates)) expect(setback.notice).toEqual(expect.any(String));
+  }, 60_000);
+
+  it('starts over from zero when the server cannot resume, says so, and still stores the right file', async () => {
+    const size = 3 * MB;
+    const { updates } = await startDownload(size, 'killed-norange', '&norange=1');
+    await killWorker();
+
+    const final = await completion(updates);
+    expect(final.sha256).toBe(fixtureSha256(size, 'killed-norange'));
+    expect(final.notice).toMatch(/started again from the beginning/);
+    expect(setbacks(updates).length).toBeGreaterThan(0);
+    for (const setback of setbacks(updates)) expect(setback.notice).toEqual(expect.any(String));
+  }, 60_000);
+});
+
+describe('when the worker running a download is told to stop (SIGTERM)', () => {
+  it('takes no new job, finishes the one under way within the grace period, then exits', async () => {
+    const size = 3 * MB;
+    const { job, updates } = await startDownload(size, 'graceful');
+    const [worker] = ctx.app.workers;
+    worker.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { body: later } = await postJob(ctx.app.server.url, `${ctx.files.url}/file/${64 * 1024}?seed=after-stop`);
+
+    expect(await exited(worker)).toBe(0);
+    expect(latest(updates)).toMatchObject({ id: job.id, status: 'completed', sha256: fixtureSha256(size, 'graceful') });
+    expect((await api(ctx.app.server.url, `/api/jobs/${later.id}`)).body.status).toBe('queued');
+
+    ctx.app.workers = [await startWorker(ctx.app.settings.env)];
+    await waitFor('the later job to complete', async () => (await api(ctx.app.server.url, `/api/jobs/${later.id}`)).body.status === 'completed', 15_000);
+  }, 40_000);
+});

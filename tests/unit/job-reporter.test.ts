@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { pino } from 'pino';
+import { JobReporter } from '../../lib/jobs/reporter';
+import { newJob } from '../../lib/jobs/service';
+import type { JobView } from '../../lib/jobs/types';
+
+const logger = pino({ level: 'silent' });
+
+/** Sinks that record what was sent and stored, in order; with `holdSaves`, stores finish on demand. */
+function recordingSinks({ holdSaves = false } = {}) {
+  const calls: Array<{ kind: 'publish' | 'save'; job: JobView }> = [];
+  const pendingSaves: Array<() => void> = [];
+  return {
+    calls,
+    finishSaves: () => pendingSaves.splice(0).forEach((finish) => finish()),
+    sinks: {
+      publish: (job: JobView) => void calls.push({ kind: 'publish', job }),
+      save: (job: JobView) => {
+        calls.push({ kind: 'save', job });
+        return holdSaves ? new Promise<void>((resolve) => pendingSaves.push(resolve)) : Promise.resolve();
+      },
+    },
+  };
+}
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('when the status changes', () => {
+  it('stores the new state before it sends it', async () => {
+    const { calls, sinks, finishSaves } = recordingSinks({ holdSaves: true });
+    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, { logger });
+    const change = reporter.change({ status: 'failed', stage: 'done' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.map((c) => c.kind)).toEqual(['save']);
+    finishSaves();
+    await change;
+    expect(calls.map((c) => c.kind)).toEqual(['save', 'publish']);
+    expect(calls[1].job).toEqual(calls[0].job);
+  });
+
+  it('still sends the state when storing it failed, and says so', async () => {
+    const published: JobView[] = [];
+    const reporter = new JobReporter(
+      newJob('https://example.com/a'),
+      { publish: (job) => void published.push(job), save: () => Promise.reject(new Error('store down')) },
+      { logger },
+    );
+    await expect(reporter.change({ status: 'failed' })).rejects.toThrow('store down');
+    expect(published.map((j) => j.status)).toEqual(['failed']);
+  });
+
+  it('does not send a state the store refused, and says so', async () => {
+    const published: JobView[] = [];
+    const reporter = new JobReporter(
+      newJob('https://example.com/a'),
+      { publish: (job) => void published.push(job), save: () => Promise.resolve(false) },
+      { logger },
+    );
+    expect(await reporter.change({ status: 'completed' })).toBe(false);
+    expect(published).toEqual([]);
+  });
+
+  it('gives every change a higher version', async () => {
+    const { calls, sinks } = recordingSinks();
+    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, { logger });
+    await reporter.change({ status: 'active' });
+    await reporter.change({ status: 'completed' });
+    const versions = calls.filter((c) => c.kind === 'publish').map((c) => c.job.version);
+    expect(versions[1]).toBeGreaterThan(versions[0]);
+  });
+});
+
+describe('when progress streams in', () => {
+  it('sends at most one state per interval, always the latest, and stores less often', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { calls, sinks } = recordingSinks();
+    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, {
+      logger,
+      emitIntervalMs: 100,
+      persistIntervalMs: 1000,
+    });
+    // 2 seconds of a chunk every 5 ms.
+    for (let ms = 0; ms < 2000; ms += 5) {
+      reporter.progress({ bytesReceived: ms });
+      jest.advanceTimersByTime(5);
+    }
+    await jest.runOnlyPendingTimersAsync();
+    const sent = calls.filter((c) => c.kind === 'publish');
+    const stored = calls.filter((c) => c.kind === 'save');
+    expect(sent.length).toBeGreaterThanOrEqual(19);
+    expect(sent.length).toBeLessThanOrEqual(21);
+    expect(stored.length).toBeLessThanOrEqual(3);
+    expect(sent.at(-1)?.job.bytesReceived).toBe(1995);
+    await reporter.close();
+  });
+});
+
+describe('when another writer stored a newer version', () => {
+  it('outranks it with the next change, even when the clock has not moved past it', async () => {
+    const { calls, sinks } = recordingSinks();
+    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, { logger });
+    // The API stored `cancelled` at a version ahead of this reporter's (and of the clock).
+    const stored = reporter.job.version + 60_000;
+    reporter.observe(stored);
+    reporter.observe(stored - 5); // an older one changes nothing
+    await reporter.change({ status: 'cancelled', stage: 'done' });
+    expect(calls.at(-1)?.job.version).toBe(stored + 1);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from '@jest/globals';
+import { attemptOf, nextAttemptDelayMs, type QueuedDownload } from '../../lib/jobs/queue';
+import { newJob } from '../../lib/jobs/service';
+import { replaceableStatuses, toJobView, toStateDocument } from '../../lib/jobs/store';
+import { publicUrl } from '../../lib/jobs/url';
+
+describe('when a state is written over the stored one', () => {
+  it('never replaces a finished status with a running one', () => {
+    for (const next of ['queued', 'active'] as const) {
+      expect(replaceableStatuses(next)).toEqual(['queued', 'active']);
+    }
+  });
+
+  it('never replaces a finished status with another end', () => {
+    expect(replaceableStatuses('completed')).toEqual(['queued', 'active']);
+    expect(replaceableStatuses('failed')).toEqual(['queued', 'active']);
+  });
+
+  it('lets the worker that held a cancelled job confirm it', () => {
+    expect(replaceableStatuses('cancelled')).toEqual(['queued', 'active', 'cancelled']);
+  });
+
+  it('lets an explicit retry replace failed or cancelled, and nothing else', () => {
+    expect(replaceableStatuses('queued', { retry: true })).toEqual(['failed', 'cancelled']);
+  });
+});
+
+describe('when a URL carries credentials', () => {
+  const secretUrl = 'https://user:secret@example.com/files/a.iso?x=1';
+
+  it('shows it without them', () => {
+    expect(publicUrl(secretUrl)).toBe('https://***@example.com/files/a.iso?x=1');
+    expect(publicUrl('https://token@example.com/a')).toBe('https://***@example.com/a');
+  });
+
+  it('leaves a URL without credentials as it is', () => {
+    expect(publicUrl('https://example.com/a b')).toBe('https://example.com/a b');
+  });
+
+  it('never puts them in a new job', () => {
+    expect(JSON.stringify(newJob(secretUrl))).not.toMatch(/secret|user/);
+  });
+
+  it('never lets the stored URL out of the document', () => {
+    const job = newJob(secretUrl);
+    const view = toJobView({ ...toStateDocument(job), sourceUrl: secretUrl } as never);
+    expect(view).toEqual(job);
+  });
+});
+
+describe('when an attempt fails and may be retried', () => {
+  const queued = (attemptsMade: number) =>
+    ({ attemptsMade, opts: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } } }) as unknown as QueuedDownload;
+
+  it('numbers attempts from 1', () => {
+    expect(attemptOf(queued(0))).toEqual({ attempt: 1, maxAttempts: 5 });
+    expect(attemptOf(queued(3))).toEqual({ attempt: 4, maxAttempts: 5 });
+  });
+
+  it('waits what BullMQ will wait: the delay, doubled for each retry after the first', async () => {
+    const delays = await Promise.all([0, 1, 2, 3].map((made) => nextAttemptDelayMs(queued(made), new Error('503'))));
+    expect(delays).toEqual([2000, 4000, 8000, 16000]);
+  });
+
+  it('counts a job queued without attempts as one attempt with no wait', async () => {
+    const bare = { attemptsMade: 0, opts: {} } as unknown as QueuedDownload;
+    expect(attemptOf(bare)).toEqual({ attempt: 1, maxAttempts: 1 });
+    expect(await nextAttemptDelayMs(bare, new Error('x'))).toBe(0);
+  });
+});

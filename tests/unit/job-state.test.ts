@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { canRetry, canTransition, isFinished, newerJob, nextVersion } from '../../lib/jobs/state';
+
+describe('job state machine', () => {
+  it('moves a queued job to active, and an active one to any end', () => {
+    expect(canTransition('queued', 'active')).toBe(true);
+    expect(canTransition('active', 'completed')).toBe(true);
+    expect(canTransition('active', 'failed')).toBe(true);
+    expect(canTransition('active', 'cancelled')).toBe(true);
+  });
+
+  it('lets progress keep an active job active', () => {
+    expect(canTransition('active', 'active')).toBe(true);
+  });
+
+  it('never moves a completed job', () => {
+    for (const to of ['queued', 'active', 'failed', 'cancelled', 'completed'] as const) {
+      expect(canTransition('completed', to)).toBe(false);
+    }
+  });
+
+  it('does not complete a job that never started', () => {
+    expect(canTransition('queued', 'completed')).toBe(false);
+  });
+
+  it('lets a failed or cancelled job be queued again, and nothing else', () => {
+    expect(canTransition('failed', 'queued')).toBe(true);
+    expect(canTransition('cancelled', 'queued')).toBe(true);
+    expect(canTransition('failed', 'active')).toBe(false);
+    expect(canTransition('cancelled', 'completed')).toBe(false);
+  });
+
+  it('calls completed, failed and cancelled finished', () => {
+    expect(['queued', 'active', 'completed', 'failed', 'cancelled'].filter((s) => isFinished(s as never))).toEqual([
+      'completed',
+      'failed',
+      'cancelled',
+    ]);
+  });
+});
+
+describe('retrying by hand', () => {
+  it('applies to failed and cancelled jobs only', () => {
+    expect(['queued', 'active', 'completed', 'failed', 'cancelled'].filter((s) => canRetry(s as never))).toEqual(['failed', 'cancelled']);
+  });
+});
+
+describe('versions', () => {
+  it('follow the clock when it moves forward', () => {
+    expect(nextVersion(1_000, 5_000)).toBe(5_000);
+  });
+
+  it('still grow when the clock stands still or steps back', () => {
+    expect(nextVersion(5_000, 5_000)).toBe(5_001);
+    expect(nextVersion(5_000, 1_000)).toBe(5_001);
+  });
+
+  it('grow strictly over a burst of updates in the same millisecond', () => {
+    let version = 0;
+    const seen: number[] = [];
+    for (let i = 0; i < 100; i += 1) {
+      version = nextVersion(version, 42);
+      seen.push(version);
+    }
+    expect(seen.every((v, i) => i === 0 || v > seen[i - 1])).toBe(true);
+  });
+});
+
+describe('when updates arrive out of order', () => {
+  const at = (version: number) => ({ id: 'a', version });
+
+  it('keeps the highest version whatever the order', () => {
+    const orders = [
+      [1, 2, 3],
+      [3, 1, 2],
+      [2, 3, 1],
+    ];
+    for (const order of orders) {
+      const shown = order.map(at).reduce<ReturnType<typeof at> | null>(newerJob, null);
+      expect(shown?.version).toBe(3);
+    }
+  });
+
+  it('ignores a stale snapshot that arrives after a live event', () => {
+    const live = at(10);
+    expect(newerJob(live, at(7))).toBe(live);
+  });
+
+  it('ignores a repeat of the version it shows', () => {
+    const first = at(5);
+    expect(newerJob(first, { id: 'a', version: 5 })).toBe(first);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * A third-party client of the realtime contract, as the README documents it: a socket.io
+ * client that subscribes to a job and records every state it is sent.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../lib/realtime/events';
+import type { JobView } from '../../lib/jobs/types';
+
+export type JobSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export async function connectClient(baseUrl: string): Promise<JobSocket> {
+  const socket: JobSocket = io(baseUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+export function subscribe(socket: JobSocket, jobId: unknown): Promise<SubscribeAck> {
+  return socket.timeout(10_000).emitWithAck('job:subscribe', jobId as string);
+}
+
+/** Every `job:update` for `jobId` this socket receives, in arrival order. */
+export function recordUpdates(socket: JobSocket, jobId: string): JobView[] {
+  const updates: JobView[] = [];
+  socket.on('job:update', (job) => {
+    if (job.id === jobId) updates.push(job);
+  });
+  return updates;
+}
+
+/** The state a tab shows: the highest version among what it was sent. */
+export function latest(updates: JobView[]): JobView | undefined {
+  return updates.reduce<JobView | undefined>((shown, u) => (!shown || u.version > shown.version ? u : shown), undefined);
+}
+
+/** The ids of the `job:deleted` events this socket receives. */
+export function recordDeletions(socket: JobSocket): string[] {
+  const deleted: string[] = [];
+  socket.on('job:deleted', (jobId) => deleted.push(jobId));
+  return deleted;
+}
