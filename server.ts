@@ -34,9 +34,11 @@ async function main(): Promise<void> {
 
   const port = await listen(httpServer, config.port, config.host);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, dev: config.dev }, 'server listening');
-  // Next attaches its upgrade listener (the dev hot-reload socket) on its first request.
+  // Next attaches its upgrade listener (the dev hot-reload socket) on its first request, so
+  // the server announces itself only after that request: an earlier hot-reload upgrade
+  // would find no listener and be ended.
   if (config.dev) await fetch(`${url}/api/health`).catch((err: unknown) => logger.warn({ err }, 'warm-up request failed'));
+  logger.info({ url, dev: config.dev }, 'server listening');
 
   onShutdown(logger, async () => {
     await realtime.close();
