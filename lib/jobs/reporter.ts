@@ -26,6 +26,8 @@ type Channel = 'emit' | 'persist';
 
 export class JobReporter {
   private state: JobView;
+  /** Whether `state` changed since it last got a version: stamped only when it leaves. */
+  private unstamped = false;
   private readonly intervals: Record<Channel, number>;
   private readonly lastAt: Record<Channel, number> = { emit: -Infinity, persist: -Infinity };
   private readonly timers: Partial<Record<Channel, NodeJS.Timeout>> = {};
@@ -41,6 +43,7 @@ export class JobReporter {
     this.intervals = { emit: options.emitIntervalMs ?? 100, persist: options.persistIntervalMs ?? 1000 };
   }
 
+  /** The latest state; its version is given when it is next sent or stored. */
   get job(): JobView {
     return this.state;
   }
@@ -89,13 +92,22 @@ export class JobReporter {
   }
 
   private apply(patch: JobPatch): void {
-    const now = Date.now();
-    this.state = {
-      ...this.state,
-      ...patch,
-      version: nextVersion(this.state.version, now),
-      updatedAt: new Date(now).toISOString(),
-    };
+    this.state = { ...this.state, ...patch };
+    this.unstamped = true;
+  }
+
+  /**
+   * The state to send, with a new version if it changed since the last one left. Versions are
+   * given as states leave, not per change: thousands of chunks a second would otherwise push
+   * them seconds ahead of the clock, and past the versions other writers take from it.
+   */
+  private stamped(): JobView {
+    if (this.unstamped) {
+      const now = Date.now();
+      this.state = { ...this.state, version: nextVersion(this.state.version, now), updatedAt: new Date(now).toISOString() };
+      this.unstamped = false;
+    }
+    return this.state;
   }
 
   private schedule(channel: Channel): void {
@@ -122,7 +134,7 @@ export class JobReporter {
   private send(channel: Channel): Promise<boolean | void> {
     this.cancel(channel);
     this.lastAt[channel] = Date.now();
-    const job = this.state;
+    const job = this.stamped();
     if (channel === 'emit') {
       // A progress event may already have carried this very state out.
       if (job.version > this.emittedVersion) this.sinks.publish(job);

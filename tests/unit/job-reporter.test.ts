@@ -95,6 +95,21 @@ describe('when progress streams in', () => {
     expect(sent.at(-1)?.job.bytesReceived).toBe(1995);
     await reporter.close();
   });
+  it('keeps versions at the clock however many chunks arrive between two sends', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { calls, sinks } = recordingSinks();
+    const reporter = new JobReporter({ ...newJob('https://example.com/a'), version: 1_000_000 }, sinks, { logger });
+    // A fast local download: 1,000 chunks within each millisecond, for a second.
+    for (let ms = 0; ms < 1000; ms++) {
+      for (let chunk = 0; chunk < 1000; chunk++) reporter.progress({ bytesReceived: ms * 1000 + chunk });
+      jest.advanceTimersByTime(1);
+    }
+    await jest.runOnlyPendingTimersAsync();
+    expect(Math.max(...calls.map((c) => c.job.version))).toBeLessThanOrEqual(Date.now());
+    const sent = calls.filter((c) => c.kind === 'publish').map((c) => c.job.version);
+    expect(sent.every((version, i) => i === 0 || version > sent[i - 1])).toBe(true);
+    await reporter.close();
+  });
 });
 
 describe('when another writer stored a newer version', () => {
