@@ -59,6 +59,7 @@ export function newJob(url: string, { maxAttempts = 1, now = new Date() }: NewJo
     url: publicUrl(url),
     ...notStarted(maxAttempts),
     fileName: null,
+    run: 1,
     version: nextVersion(0, now.getTime()),
     createdAt: at,
     updatedAt: at,

@@ -34,10 +34,25 @@ export function nextVersion(previous: number, now: number = Date.now()): number 
   return Math.max(previous + 1, Math.floor(now));
 }
 
+type Ordered = Pick<JobView, 'run' | 'status' | 'version'>;
+
 /**
- * The state a client should show after receiving `incoming` while showing `current`: the one
- * with the higher version, so snapshots and live events may arrive in any order.
+ * The state a client should show after receiving `incoming` while showing `current`, so that
+ * snapshots and live events may arrive in any order: see `outranks`.
  */
-export function newerJob<T extends Pick<JobView, 'version'>>(current: T | null, incoming: T): T {
-  return !current || incoming.version > current.version ? incoming : current;
+export function newerJob<T extends Ordered>(current: T | null, incoming: T): T {
+  return !current || outranks(incoming, current) ? incoming : current;
+}
+
+/**
+ * Whether `a` is a newer state of the job than `b`: a later run first (a retry starts one);
+ * within a run a finished state over an unfinished one, since a worker may send progress with
+ * a higher version in the moment before the API's `cancelled` reaches it; then the higher
+ * version.
+ */
+export function outranks(a: Ordered, b: Ordered): boolean {
+  if (a.run !== b.run) return a.run > b.run;
+  const aFinished = isFinished(a.status);
+  if (aFinished !== isFinished(b.status)) return aFinished;
+  return a.version > b.version;
 }

@@ -31,7 +31,7 @@ export interface JobSource {
 }
 
 export interface SaveOptions {
-  /** Runs a failed or cancelled job again: the only write that may replace a finished status. */
+  /** Runs a failed or cancelled job again, as its next run: the only write that may replace a finished status. */
   retry?: boolean;
 }
 
@@ -54,6 +54,7 @@ export function toJobView(doc: StateDocument): JobView {
     maxAttempts: doc.maxAttempts ?? 1,
     retryAt: doc.retryAt ?? null,
     notice: doc.notice ?? null,
+    run: doc.run,
     version: doc.version,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -114,13 +115,20 @@ export class JobStore {
 
   /**
    * Stores the job's whole state unless a newer version is already stored (so writes that
-   * arrive out of order never move it backwards) and unless the stored status may not be
-   * replaced by this one (see `replaceableStatuses`). Returns whether this state was written.
+   * arrive out of order never move it backwards), unless the stored status may not be
+   * replaced by this one (see `replaceableStatuses`), and unless the stored state belongs to
+   * another run (a worker of an earlier run never writes into a retry). Returns whether this
+   * state was written.
    */
   async save(job: JobView, options: SaveOptions = {}): Promise<boolean> {
     const { _id, ...fields } = toStateDocument(job);
     const result = await this.jobs.updateOne(
-      { _id, version: { $lt: job.version }, status: { $in: replaceableStatuses(job.status, options) } },
+      {
+        _id,
+        run: options.retry ? job.run - 1 : job.run,
+        version: { $lt: job.version },
+        status: { $in: replaceableStatuses(job.status, options) },
+      },
       { $set: fields },
     );
     return result.modifiedCount === 1;

@@ -65,7 +65,12 @@ export interface JobView {
   retryAt: string | null;
   /** Something people should know about the bytes shown, e.g. why they went back to 0. */
   notice: string | null;
-  /** Only ever grows: a client keeps the state with the highest version it has seen. */
+  /**
+   * Which run of the job this state belongs to: 1, then one more each time a person retries
+   * it. Within a run a finished state is final; see `newerJob` for how clients order states.
+   */
+  run: number;
+  /** Only ever grows: among states of one run, the higher version is the newer state. */
   version: number;
   createdAt: string;
   updatedAt: string;

@@ -43,5 +43,5 @@ function parseLiveState(raw: string | null, jobId: string): JobView | null {
     return null;
   }
   const job = value as Partial<JobView> | null;
-  return job !== null && typeof job === 'object' && job.id === jobId && Number.isSafeInteger(job.version) ? (job as JobView) : null;
+  return job !== null && typeof job === 'object' && job.id === jobId && Number.isSafeInteger(job.run) && Number.isSafeInteger(job.version) ? (job as JobView) : null;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JobView } from '../../lib/jobs/types';
 import { startServer, type ServerProcess } from '../utils/app-processes';
 import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
-import { connectClient, recordUpdates, subscribe, type JobSocket } from '../utils/job-client';
+import { connectClient, latest, recordUpdates, subscribe, type JobSocket } from '../utils/job-client';
 import { closedPort } from '../utils/ports';
 import { api, postJob, startTestApp, type TestApp } from '../utils/test-app';
 import { waitFor } from '../utils/wait-for';
@@ -168,10 +168,10 @@ describe('when a job ends while its tab is still subscribing', () => {
         await new Promise((resolve) => setTimeout(resolve, i * 3));
         const ack = await subscribe(tab, created.body.id);
         if (!ack.ok) throw new Error(ack.error.message);
-        return () => [ack.job, ...updates].reduce((a, b) => (b.version > a.version ? b : a));
+        return () => latest([ack.job, ...updates])!;
       }),
     );
-    await waitFor('every tab to show failed', () => shown.every((latest) => latest().status === 'failed'), 5_000);
+    await waitFor('every tab to show failed', () => shown.every((showing) => showing().status === 'failed'), 5_000);
   });
 });
 

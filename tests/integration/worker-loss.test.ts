@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { JobView } from '../../lib/jobs/types';
 import { startWorker } from '../utils/app-processes';
 import { fixtureSha256 } from '../utils/file-server';
-import { latest, recordUpdates, subscribe } from '../utils/job-client';
+import { isNewer, latest, recordUpdates, subscribe } from '../utils/job-client';
 import { api, postJob, type TestApp } from '../utils/test-app';
 import { waitFor } from '../utils/wait-for';
 import { useWatchingApp } from '../utils/watching-app';
@@ -35,10 +35,10 @@ async function killWorker(): Promise<number> {
   return killedAt;
 }
 
-/** The state each tab shows in turn: updates in version order, as a client that keeps the highest one sees them. */
+/** The state each tab shows in turn, as a client that keeps the newest one sees them. */
 function shownInTurn(updates: JobView[]): JobView[] {
   const shown: JobView[] = [];
-  for (const u of updates) if (!shown.length || u.version > shown[shown.length - 1].version) shown.push(u);
+  for (const u of updates) if (!shown.length || isNewer(u, shown[shown.length - 1])) shown.push(u);
   return shown;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { canRetry, canTransition, isFinished, newerJob, nextVersion } from '../../lib/jobs/state';
+import type { JobStatus } from '../../lib/jobs/types';
 
 describe('job state machine', () => {
   it('moves a queued job to active, and an active one to any end', () => {
@@ -67,7 +68,7 @@ describe('versions', () => {
 });
 
 describe('when updates arrive out of order', () => {
-  const at = (version: number) => ({ id: 'a', version });
+  const at = (version: number, status: JobStatus = 'active', run = 1) => ({ id: 'a', run, status, version });
 
   it('keeps the highest version whatever the order', () => {
     const orders = [
@@ -76,7 +77,7 @@ describe('when updates arrive out of order', () => {
       [2, 3, 1],
     ];
     for (const order of orders) {
-      const shown = order.map(at).reduce<ReturnType<typeof at> | null>(newerJob, null);
+      const shown = order.map((v) => at(v)).reduce<ReturnType<typeof at> | null>(newerJob, null);
       expect(shown?.version).toBe(3);
     }
   });
@@ -88,6 +89,27 @@ describe('when updates arrive out of order', () => {
 
   it('ignores a repeat of the version it shows', () => {
     const first = at(5);
-    expect(newerJob(first, { id: 'a', version: 5 })).toBe(first);
+    expect(newerJob(first, at(5))).toBe(first);
+  });
+
+  it('keeps a cancel over progress the worker sent before the cancel reached it', () => {
+    const cancelled = at(10, 'cancelled');
+    expect(newerJob(cancelled, at(12, 'active'))).toBe(cancelled);
+    expect(newerJob(cancelled, at(13, 'queued'))).toBe(cancelled);
+    // The worker's own confirmation, with its last numbers, still replaces the API's.
+    const confirmed = at(14, 'cancelled');
+    expect(newerJob(cancelled, confirmed)).toBe(confirmed);
+  });
+
+  it('shows a finished state even when progress with a higher version arrived first', () => {
+    const shown = [at(12, 'active'), at(10, 'failed')].reduce<ReturnType<typeof at> | null>(newerJob, null);
+    expect(shown?.status).toBe('failed');
+  });
+
+  it("takes a retry's first state over anything of the run before, whatever the versions", () => {
+    const retried = at(50, 'queued', 2);
+    expect(newerJob(at(100, 'cancelled', 1), retried)).toBe(retried);
+    expect(newerJob(retried, at(200, 'active', 1))).toBe(retried);
+    expect(newerJob(retried, at(60, 'active', 2)).version).toBe(60);
   });
 });

@@ -30,9 +30,18 @@ export function recordUpdates(socket: JobSocket, jobId: string): JobView[] {
   return updates;
 }
 
-/** The state a tab shows: the highest version among what it was sent. */
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+/** The README's rule, written out as a third party would: whether `a` is newer than `b`. */
+export function isNewer(a: JobView, b: JobView): boolean {
+  if (a.run !== b.run) return a.run > b.run;
+  if (FINISHED.has(a.status) !== FINISHED.has(b.status)) return FINISHED.has(a.status);
+  return a.version > b.version;
+}
+
+/** The state a tab shows: the newest among what it was sent. */
 export function latest(updates: JobView[]): JobView | undefined {
-  return updates.reduce<JobView | undefined>((shown, u) => (!shown || u.version > shown.version ? u : shown), undefined);
+  return updates.reduce<JobView | undefined>((shown, u) => (!shown || isNewer(u, shown) ? u : shown), undefined);
 }
 
 /** The ids of the `job:deleted` events this socket receives. */

@@ -1,0 +1,81 @@
+/**
+ * The store's guard: whatever order writes arrive in, from workers, the API or a worker of
+ * an earlier run, the stored job never moves backwards. Against a real MongoDB-wire server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
+import { newJob } from '../../lib/jobs/service';
+import { JobStore } from '../../lib/jobs/store';
+import type { JobView } from '../../lib/jobs/types';
+import { dropDatabase } from '../utils/cleanup';
+import { testMongoUri } from '../utils/services-env';
+
+const uri = testMongoUri(`test_store_${process.pid}`);
+let mongo: MongoClient;
+let jobs: JobStore;
+
+beforeAll(async () => {
+  mongo = await new MongoClient(uri).connect();
+  jobs = new JobStore(mongo.db());
+});
+
+afterAll(async () => {
+  await mongo?.close();
+  await dropDatabase(uri);
+});
+
+async function storedJob(): Promise<JobView> {
+  const job = newJob('http://files.test/a.iso');
+  await jobs.insert(job, job.url);
+  return job;
+}
+
+const progressed = (job: JobView, by: number, bytesReceived: number): JobView => ({
+  ...job,
+  status: 'active',
+  stage: 'downloading',
+  bytesReceived,
+  version: job.version + by,
+});
+
+describe('when writes arrive out of order', () => {
+  it('keeps the higher version', async () => {
+    const job = await storedJob();
+    expect(await jobs.save(progressed(job, 20, 2000))).toBe(true);
+    expect(await jobs.save(progressed(job, 10, 1000))).toBe(false);
+    expect(await jobs.find(job.id)).toMatchObject({ bytesReceived: 2000, version: job.version + 20 });
+  });
+});
+
+describe('when the job was cancelled', () => {
+  it("refuses the worker's later progress but takes its confirmation", async () => {
+    const job = await storedJob();
+    const cancelled = await jobs.update(job.id, () => ({ status: 'cancelled', stage: 'done' }));
+    expect(cancelled).not.toBeNull();
+    const later = cancelled!.version + 5;
+    expect(await jobs.save({ ...progressed(job, 0, 3000), version: later })).toBe(false);
+    expect(await jobs.save({ ...cancelled!, bytesReceived: 3000, version: later + 1 })).toBe(true);
+    expect(await jobs.find(job.id)).toMatchObject({ status: 'cancelled', bytesReceived: 3000 });
+  });
+});
+
+describe('when the job is retried', () => {
+  it('moves it to its next run, where writes of the earlier run no longer land', async () => {
+    const job = await storedJob();
+    const failed = await jobs.update(job.id, () => ({ status: 'failed', stage: 'done' }));
+    const retried = await jobs.update(job.id, (current) => ({ status: 'queued', stage: 'waiting', run: current.run + 1 }), { retry: true });
+    expect(retried).toMatchObject({ status: 'queued', run: 2 });
+    expect(retried!.version).toBeGreaterThan(failed!.version);
+    // A worker of run 1, far ahead in versions, and one of run 2.
+    expect(await jobs.save({ ...progressed(job, 0, 500), version: retried!.version + 1000 })).toBe(false);
+    expect(await jobs.save({ ...progressed(retried!, 1, 700) })).toBe(true);
+    expect(await jobs.find(job.id)).toMatchObject({ run: 2, bytesReceived: 700 });
+  });
+
+  it('refuses a retry of a job that has not ended', async () => {
+    const job = await storedJob();
+    const retried = await jobs.update(job.id, (current) => ({ status: 'queued', run: current.run + 1 }), { retry: true }).catch((err: Error) => err);
+    expect(retried).toBeInstanceOf(Error);
+    expect(await jobs.find(job.id)).toMatchObject({ run: 1, status: 'queued' });
+  });
+});
