@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { useRecentJobs } from '@/hooks/use-recent-jobs';
 import type { JobView } from '@/lib/jobs/types';
+import { ConnectionAnnouncer } from './connection-announcer';
 import { JobForm } from './job-form';
 import { LiveJob } from './live-job';
 
@@ -23,6 +24,7 @@ export function Home() {
   return (
     <>
       <JobForm onCreated={onCreated} />
+      <ConnectionAnnouncer />
       {recent.ids.length > 0 && (
         <section className="job-list" aria-label="Your downloads">
           {recent.ids.map((id) => (

@@ -133,7 +133,8 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
 
 function ConnectionIndicator({ connection }: { connection: ConnectionStatus }) {
   return (
-    <p className="connection" data-state={connection} data-testid="connection-status" role="status">
+    // Plain text: the page's ConnectionAnnouncer is the one live region for the connection.
+    <p className="connection" data-state={connection} data-testid="connection-status">
       {connection === 'connected' ? 'Connected' : 'Reconnecting…'}
     </p>
   );

@@ -38,6 +38,9 @@ describe('when a download was started on the home page', () => {
     const second = await submit(home, `${ctx.files.url}/file/1000?seed=recent-2`);
     await other.waitForFunction((n) => document.querySelectorAll('[data-testid="job-link"]').length === n, 2);
     expect(await links(other)).toEqual([second, first]);
+    // One live region for the connection, however many cards: none of them has its own.
+    expect(await other.getByRole('status').filter({ hasText: /connect/i }).count()).toBeLessThanOrEqual(1);
+    expect(await other.getByTestId('connection-status').evaluateAll((all) => all.filter((p) => p.closest('[role="status"], [aria-live]')).length)).toBe(0);
   }, 20_000);
 
   it('is gone after a reload once deleted', async () => {

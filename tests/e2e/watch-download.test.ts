@@ -100,10 +100,14 @@ describe('when a tab loses its connection mid-download', () => {
     const created = await postJob(ctx.app.server.url, `${ctx.files.url}/file/${size}?rate=${MB}&seed=reconnect`);
     const page = await openTab(`/jobs/${created.body.id}`);
     await page.waitForFunction(progressAbove, 0);
+    // The server-rendered card may already show progress: the connection must be up before it is lost.
+    await page.getByTestId('connection-status').filter({ hasText: /^Connected$/ }).waitFor({ timeout: 10_000 });
 
     const port = Number(new URL(ctx.app.server.url).port);
     await ctx.app.server.stop();
     await page.getByTestId('connection-status').filter({ hasText: /reconnecting/i }).waitFor({ timeout: 10_000 });
+    // Said once for the page, by its one live region for the connection.
+    await page.getByRole('status').filter({ hasText: 'Connection lost. Reconnecting…' }).waitFor({ timeout: 2_000 });
 
     // The download goes on in the worker while no server is there to relay it.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -112,5 +116,6 @@ describe('when a tab loses its connection mid-download', () => {
     await page.getByTestId('job-status').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
     expect((await page.getByTestId('job-sha256').textContent())?.trim()).toBe(fixtureSha256(size, 'reconnect'));
     expect(await page.getByTestId('connection-status').filter({ hasText: /reconnecting/i }).count()).toBe(0);
+    expect(await page.getByTestId('connection-announcer').textContent()).toBe('Connected again.');
   }, 60_000);
 });

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { cache } from 'react';
+import { ConnectionAnnouncer } from '@/components/connection-announcer';
 import { LiveJob } from '@/components/live-job';
 import { appContext } from '@/lib/context';
 import { AppError } from '@/lib/errors';
@@ -39,6 +40,7 @@ export default async function JobPage({ params }: JobPageProps) {
     <>
       <h1>Download</h1>
       <LiveJob jobId={job.id} initial={job} onOwnPage />
+      <ConnectionAnnouncer />
       <p className="back-link">
         <Link href="/">Download another file</Link>
       </p>
