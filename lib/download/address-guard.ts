@@ -24,10 +24,19 @@ export function addressPolicy(allowPrivate: boolean, isAllowed: AddressPolicy = 
 
 const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
 
+/**
+ * Cloud platform endpoints inside publicly routed space, which ipaddr.js calls plain unicast.
+ * The others sit in ranges refused anyway: 169.254.169.254 (link-local), 100.100.100.200
+ * (carrier-grade NAT), fd00:ec2::254 (unique-local).
+ */
+const PLATFORM_IPV4 = new Set([
+  '168.63.129.16', // Azure WireServer: VM agent, health probes, DNS
+]);
+
 function isPublicIPv4(address: ipaddr.IPv4): boolean {
   // Everything ipaddr.js names (private, loopback, linkLocal, carrierGradeNat, reserved with the
   // documentation and benchmarking ranges, multicast, broadcast, unspecified…) is not public.
-  return address.range() === 'unicast';
+  return address.range() === 'unicast' && !PLATFORM_IPV4.has(address.toString());
 }
 
 function ipv4At(parts: number[], index: number): ipaddr.IPv4 {
@@ -88,10 +97,14 @@ export function assertHostAllowed(url: URL, allow: boolean | AddressPolicy): voi
   if (isIP(host) !== 0 && !policy(host)) throw blocked(url.hostname);
 }
 
-/** Last line of defence: refuses a connected socket whose peer the policy forbids. */
-export function assertSocketAllowed(socket: Pick<Socket, 'remoteAddress'>, policy: AddressPolicy): void {
+/**
+ * Last line of defence: refuses a connected socket whose peer the policy forbids. The message
+ * names `host` as the URL gave it, never the peer: users see it, and the address a name led to
+ * inside the network is not theirs to learn.
+ */
+export function assertSocketAllowed(socket: Pick<Socket, 'remoteAddress'>, policy: AddressPolicy, host = 'the server'): void {
   const peer = socket.remoteAddress;
-  if (peer === undefined || !policy(peer)) throw blocked(peer ?? 'The server');
+  if (peer === undefined || !policy(peer)) throw blocked(host);
 }
 
 const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });

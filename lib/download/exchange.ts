@@ -91,7 +91,7 @@ export function openExchange(url: URL, settings: ExchangeSettings, headers: Reco
       const onConnect = () => {
         clearTimeout(connectTimer);
         try {
-          assertSocketAllowed(socket, policy);
+          assertSocketAllowed(socket, policy, url.hostname);
         } catch (err) {
           cut(err as DownloadError);
         }

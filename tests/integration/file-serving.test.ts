@@ -28,13 +28,18 @@ afterAll(async () => {
 
 const fileUrl = () => `${app.server.url}/api/jobs/${job.id}/file`;
 
+/** Every answer that carries the file (or its headers) must keep the browser from rendering it. */
+function expectAttachmentOnly(response: Response): void {
+  expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename=/);
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+}
+
 describe('when the finished file is fetched', () => {
   it('is an attachment that the browser must not sniff or render, even if named .html', async () => {
     const response = await fetch(fileUrl());
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename=/);
+    expectAttachmentOnly(response);
     expect(response.headers.get('content-type')).toBe('application/octet-stream');
-    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('accept-ranges')).toBe('bytes');
     const body = Buffer.from(await response.arrayBuffer());
     expect(createHash('sha256').update(body).digest('hex')).toBe(job.sha256);
@@ -43,6 +48,7 @@ describe('when the finished file is fetched', () => {
   it('answers HEAD with the headers and no body', async () => {
     const response = await fetch(fileUrl(), { method: 'HEAD' });
     expect(response.status).toBe(200);
+    expectAttachmentOnly(response);
     expect(response.headers.get('accept-ranges')).toBe('bytes');
     expect(response.headers.get('etag')).toBe(`"${job.sha256}"`);
     expect((await response.arrayBuffer()).byteLength).toBe(0);
@@ -51,6 +57,7 @@ describe('when the finished file is fetched', () => {
   it('sends the part asked for with Range', async () => {
     const response = await fetch(fileUrl(), { headers: { Range: 'bytes=1000-1999' } });
     expect(response.status).toBe(206);
+    expectAttachmentOnly(response);
     expect(response.headers.get('content-range')).toBe(`bytes 1000-1999/${size}`);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(source.subarray(1000, 2000));
   });

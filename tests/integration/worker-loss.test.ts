@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { JobView } from '../../lib/jobs/types';
 import { startWorker } from '../utils/app-processes';
@@ -46,6 +47,17 @@ function shownInTurn(updates: JobView[]): JobView[] {
 const setbacks = (updates: JobView[]) =>
   shownInTurn(updates).flatMap((u, i, all) => (i > 0 && u.bytesReceived < all[i - 1].bytesReceived ? [u] : []));
 
+/**
+ * The SHA-256 and size of the file as the app serves it. The job's own sha256 cannot show a
+ * corrupted resume: the engine hashes the kept bytes read back plus the new ones as received.
+ */
+async function servedFile(id: string): Promise<{ sha256: string; bytes: number }> {
+  const response = await fetch(`${ctx.app.server.url}/api/jobs/${id}/file`);
+  expect(response.status).toBe(200);
+  const body = Buffer.from(await response.arrayBuffer());
+  return { sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+}
+
 async function completion(updates: JobView[]): Promise<JobView> {
   return waitFor('the job to complete', () => (latest(updates)?.status === 'completed' ? latest(updates) : null), 45_000);
 }
@@ -53,11 +65,12 @@ async function completion(updates: JobView[]): Promise<JobView> {
 describe('when the worker running a download is killed (SIGKILL)', () => {
   it('another worker takes it over within seconds and continues from the partial file with Range + If-Range', async () => {
     const size = 4 * MB;
-    const { updates } = await startDownload(size, 'killed');
+    const { job, updates } = await startDownload(size, 'killed');
     const killedAt = await killWorker();
 
     const final = await completion(updates);
     expect(final).toMatchObject({ sha256: fixtureSha256(size, 'killed'), bytesReceived: size, attempt: 1 });
+    expect(await servedFile(job.id)).toEqual({ sha256: fixtureSha256(size, 'killed'), bytes: size });
     const takeover = updates.find((u, i) => u.stage === 'connecting' && updates.slice(0, i).some((p) => p.bytesReceived > 0));
     // Taken over after the lock expired and a stalled-job check ran: well under BullMQ's default minute.
     expect(Date.parse(takeover!.updatedAt) - killedAt).toBeLessThan(20_000);
@@ -69,11 +82,12 @@ describe('when the worker running a download is killed (SIGKILL)', () => {
 
   it('starts over from zero when the server cannot resume, says so, and still stores the right file', async () => {
     const size = 3 * MB;
-    const { updates } = await startDownload(size, 'killed-norange', '&norange=1');
+    const { job, updates } = await startDownload(size, 'killed-norange', '&norange=1');
     await killWorker();
 
     const final = await completion(updates);
     expect(final.sha256).toBe(fixtureSha256(size, 'killed-norange'));
+    expect(await servedFile(job.id)).toEqual({ sha256: fixtureSha256(size, 'killed-norange'), bytes: size });
     expect(final.notice).toMatch(/started again from the beginning/);
     expect(setbacks(updates).length).toBeGreaterThan(0);
     for (const setback of setbacks(updates)) expect(setback.notice).toEqual(expect.any(String));

@@ -26,6 +26,8 @@ describe('isPublicAddress', () => {
     ['::ffff:8.8.8.8'],
     ['64:ff9b::808:808'], // NAT64 of 8.8.8.8
     ['2002:808:808::1'], // 6to4 of 8.8.8.8
+    ['168.63.129.15'], // just below Azure's WireServer
+    ['168.63.129.17'], // just above it
   ])('accepts the public address %s', (ip) => {
     expect(isPublicAddress(ip)).toBe(true);
   });
@@ -43,6 +45,10 @@ describe('isPublicAddress', () => {
     ['100.64.0.1', 'carrier-grade NAT'],
     ['100.127.255.255', 'carrier-grade NAT, last'],
     ['100.100.100.200', 'cloud metadata inside carrier-grade NAT'],
+    ['168.63.129.16', 'Azure WireServer, in public space'],
+    ['::ffff:168.63.129.16', 'IPv4-mapped Azure WireServer'],
+    ['64:ff9b::a83f:8110', 'NAT64 of Azure WireServer'],
+    ['2002:a83f:8110::1', '6to4 of Azure WireServer'],
     ['224.0.0.1', 'multicast'],
     ['239.255.255.250', 'multicast'],
     ['0.0.0.0', 'unspecified'],
@@ -150,6 +156,31 @@ describe('assertSocketAllowed', () => {
     expect(() => assertSocketAllowed({ remoteAddress: '10.1.2.3' }, isPublicAddress)).toThrow(DownloadError);
     expect(() => assertSocketAllowed({ remoteAddress: '::ffff:127.0.0.1' }, isPublicAddress)).toThrow(DownloadError);
     expect(() => assertSocketAllowed({ remoteAddress: undefined }, isPublicAddress)).toThrow(DownloadError);
+  });
+
+  /** What assertSocketAllowed throws for a peer, or undefined if it lets it through. */
+  function refusal(remoteAddress: string, host?: string): unknown {
+    try {
+      assertSocketAllowed({ remoteAddress }, isPublicAddress, host);
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  }
+
+  it.each([['10.1.2.3'], ['169.254.169.254'], ['fd00:ec2::254'], ['168.63.129.16']])(
+    'names the host the URL gave, never the internal address %s the socket reached',
+    (remoteAddress) => {
+      const err = refusal(remoteAddress, 'files.example');
+      expect(err).toBeInstanceOf(DownloadError);
+      expect((err as DownloadError).code).toBe('blocked_destination');
+      expect((err as Error).message).toContain('files.example');
+      expect((err as Error).message).not.toContain(remoteAddress);
+    },
+  );
+
+  it('reveals no address when it is not told the host', () => {
+    expect((refusal('10.1.2.3') as Error).message).toBe('The address of the server is private or reserved; downloads from it are not allowed.');
   });
 
   it('accepts a socket connected to a public peer', () => {

@@ -3,7 +3,8 @@
  * reason otherwise, and the right SHA-256 either way. The first attempt is cut off by the
  * fixture server (`dropafter`), the way a dying server or network cuts it.
  */
-import { readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { removePartial, type DownloadOptions } from '../../lib/download/download';
@@ -29,6 +30,17 @@ async function resumed(pathname: string, extra: Partial<DownloadOptions> = {}) {
 }
 
 const requestsSince = (count: number) => sandbox.server.requests.slice(count);
+
+/**
+ * Reads the stored file back and checks it against the fixture. The engine's own sha256 is not
+ * enough: it hashes the kept bytes as read before continuing, plus the new ones as received, so
+ * it stays right even when the bytes on disk were clobbered or spliced at the wrong offset.
+ */
+async function expectStoredFile(fileName: string, size: number, seed?: string): Promise<void> {
+  const stored = await readFile(path.join(sandbox.directory, fileName));
+  expect(stored.length).toBe(size);
+  expect(createHash('sha256').update(stored).digest('hex')).toBe(fixtureSha256(size, seed));
+}
 
 /**
  * A first attempt that the server cuts off after CUT bytes, sent at a pace that lets them reach
@@ -58,6 +70,7 @@ describe('when the connection breaks mid-body', () => {
     expect(progress[0]).toBeGreaterThan(kept);
     expect(result).toMatchObject({ bytes: SIZE, bytesTotal: SIZE, resumedFrom: kept, sha256: fixtureSha256(SIZE) });
     expect(await readdir(sandbox.directory)).toEqual([String(SIZE)]);
+    await expectStoredFile(String(SIZE), SIZE);
   });
 
   it('keeps the name the first response gave, which a 206 need not repeat', async () => {
@@ -65,6 +78,7 @@ describe('when the connection breaks mid-body', () => {
     const { result } = await resumed(`/file/${SIZE}`);
     expect(result).toMatchObject({ fileName: 'report.pdf', resumedFrom: kept, sha256: fixtureSha256(SIZE) });
     expect(kept).toBeGreaterThan(0);
+    await expectStoredFile('report.pdf', SIZE);
   });
 });
 
@@ -74,6 +88,7 @@ describe('when the partial file cannot be continued', () => {
     const { result, response } = await resumed(`/file/${SIZE}?etag=v2&seed=changed`);
     expect(response).toEqual({ resumedFrom: 0, restartReason: expect.stringMatching(/started again from the beginning/), bytesTotal: SIZE });
     expect(result).toMatchObject({ resumedFrom: 0, sha256: fixtureSha256(SIZE, 'changed') });
+    await expectStoredFile(String(SIZE), SIZE, 'changed');
   });
 
   it('starts over when the server ignores Range', async () => {
@@ -81,6 +96,7 @@ describe('when the partial file cannot be continued', () => {
     const { result, response } = await resumed(`/file/${SIZE}?norange=1`);
     expect(response.restartReason).toMatch(/could not continue/);
     expect(result).toMatchObject({ resumedFrom: 0, sha256: fixtureSha256(SIZE) });
+    await expectStoredFile(String(SIZE), SIZE);
   });
 
   it('starts over with a plain request after 416 Range Not Satisfiable', async () => {
@@ -91,6 +107,7 @@ describe('when the partial file cannot be continued', () => {
     expect(requestsSince(before).map((r) => r.range)).toEqual([`bytes=${kept}-`, undefined]);
     expect(response.restartReason).toMatch(/could not continue/);
     expect(result).toMatchObject({ bytes: kept, sha256: fixtureSha256(kept, 'short') });
+    await expectStoredFile(String(kept), kept, 'short');
   });
 
   it('keeps nothing to continue when the server gave no validator', async () => {

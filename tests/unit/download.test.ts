@@ -217,11 +217,12 @@ describe('when the server names the file', () => {
 });
 
 describe('when private addresses are not allowed', () => {
-  let v6: FileServer | undefined;
+  let v6: FileServer;
 
   beforeAll(async () => {
-    // Same port on ::1, so that `localhost` is counted whichever family it resolves to.
-    v6 = await startFileServer({ host: '::1', port: sandbox.server.port }).catch(() => undefined);
+    // Same port on ::1, so that `localhost` and `[::]` are counted whichever way they are dialled.
+    // No fallback when it cannot bind: without it, a broken guard would go uncounted on IPv6.
+    v6 = await startFileServer({ host: '::1', port: sandbox.server.port });
   });
   afterAll(() => v6?.close());
 
@@ -234,16 +235,29 @@ describe('when private addresses are not allowed', () => {
     ['0177.0.0.1', () => `http://0177.0.0.1:${port()}/file/10`],
     ['[::1]', () => `http://[::1]:${port()}/file/10`],
     ['[::ffff:127.0.0.1]', () => `http://[::ffff:127.0.0.1]:${port()}/file/10`],
+    // On Linux, dialling the unspecified address reaches a local listener: 127.0.0.1 and ::1 here.
+    ['0.0.0.0', () => `http://0.0.0.0:${port()}/file/10`],
+    ['[::]', () => `http://[::]:${port()}/file/10`],
     ['localhost', () => `http://localhost:${port()}/file/10`],
     ['user:pass@127.0.0.1', () => `http://user:secret@127.0.0.1:${port()}/file/10`],
   ])('refuses %s with blocked_destination before connecting', async (_name, url) => {
-    const before = [sandbox.server.connections, v6?.connections ?? 0];
+    const before = [sandbox.server.connections, v6.connections];
     const err = await failure(downloadToFile({ url: url(), directory: sandbox.directory, allowPrivateAddresses: false }));
     expect(err.code).toBe('blocked_destination');
     expect(err.retryable).toBe(false);
     expect(err.message).not.toContain('secret');
-    expect([sandbox.server.connections, v6?.connections ?? 0]).toEqual(before);
+    expect([sandbox.server.connections, v6.connections]).toEqual(before);
     expect(await readdir(sandbox.directory)).toEqual([]);
+  });
+
+  it.each([
+    ['0.0.0.0', () => sandbox.server, () => `http://0.0.0.0:${port()}/file/10`],
+    ['[::]', () => v6, () => `http://[::]:${port()}/file/10`],
+  ])('reaches the fixture through %s when private addresses are allowed, so the count above means something', async (_name, server, url) => {
+    const before = server().connections;
+    const result = await downloadToFile({ url: url(), directory: sandbox.directory, allowPrivateAddresses: true });
+    expect(result.bytes).toBe(10);
+    expect(server().connections).toBe(before + 1);
   });
 
   it('refuses a made-up name that the injected lookup maps to 127.0.0.1', async () => {
