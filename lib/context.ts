@@ -38,7 +38,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
   const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
   await mongo.connect();
   const jobs = new JobStore(mongo.db());
-  await jobs.ensureIndexes();
+  await jobs.prepare();
   const queue = createDownloadQueue({ connection: redis, prefix: config.redisPrefix });
   const live = createLiveStates(redis, config.redisPrefix);
   const publisher = createJobPublisher(redis, config.redisPrefix, { live, logger });

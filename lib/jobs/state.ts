@@ -1,17 +1,38 @@
 import type { JobStatus, JobView } from './types';
 
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'active', 'completed', 'failed', 'cancelled'];
+
+/** Where an ordinary write (a worker's, or the API's cancel) may move a job from each status. */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   queued: ['active', 'failed', 'cancelled'],
-  // `queued` again while it waits for its next attempt.
+  // Progress is `active` → `active`; `queued` again while it waits for its next attempt.
   active: ['active', 'queued', 'completed', 'failed', 'cancelled'],
   completed: [],
+  failed: [],
+  // The worker that held a cancelled job confirms it with its last numbers.
+  cancelled: ['cancelled'],
+};
+
+/** Where a person's retry may move a job from: it starts the job's next run. */
+const RETRY_TRANSITIONS: Partial<Record<JobStatus, readonly JobStatus[]>> = {
   failed: ['queued'],
   cancelled: ['queued'],
 };
 
-/** Whether a job may move from one status to another. Progress is `active` → `active`. */
-export function canTransition(from: JobStatus, to: JobStatus): boolean {
-  return TRANSITIONS[from].includes(to);
+export interface TransitionOptions {
+  /** The write is a person's retry, the only way out of a finished status. */
+  retry?: boolean;
+}
+
+/** Whether a write may move a job from one status to another. */
+export function canTransition(from: JobStatus, to: JobStatus, { retry = false }: TransitionOptions = {}): boolean {
+  const allowed = retry ? RETRY_TRANSITIONS[from] : TRANSITIONS[from];
+  return allowed?.includes(to) ?? false;
+}
+
+/** The statuses a write of `to` may replace: what the store's guard lets through. */
+export function statusesThatMayBecome(to: JobStatus, options: TransitionOptions = {}): JobStatus[] {
+  return JOB_STATUSES.filter((from) => canTransition(from, to, options));
 }
 
 /** A finished job changes no more unless someone retries it. */

@@ -4,8 +4,8 @@
  * reads; `toJobView` is the one way out to clients and never carries it.
  */
 import type { Collection, Db } from 'mongodb';
-import { nextVersion } from './state';
-import type { JobPatch, JobStatus, JobView } from './types';
+import { nextVersion, statusesThatMayBecome, type TransitionOptions } from './state';
+import type { JobPatch, JobView } from './types';
 
 export const JOBS_COLLECTION = 'jobs';
 
@@ -30,10 +30,8 @@ export interface JobSource {
   sourceUrl: string;
 }
 
-export interface SaveOptions {
-  /** Runs a failed or cancelled job again, as its next run: the only write that may replace a finished status. */
-  retry?: boolean;
-}
+/** `retry`: the write runs a failed or cancelled job again, as its next run. */
+export type SaveOptions = TransitionOptions;
 
 export function toJobView(doc: StateDocument): JobView {
   return {
@@ -54,7 +52,7 @@ export function toJobView(doc: StateDocument): JobView {
     maxAttempts: doc.maxAttempts ?? 1,
     retryAt: doc.retryAt ?? null,
     notice: doc.notice ?? null,
-    run: doc.run,
+    run: doc.run ?? 1,
     version: doc.version,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -73,16 +71,6 @@ export function toStateDocument(job: JobView): StateDocument {
   };
 }
 
-/**
- * The stored statuses that a write of `next` may replace. A finished job changes no more,
- * so a late progress write can never bring a cancelled job back, with two exceptions: an
- * explicit retry, and the worker that held a cancelled job confirming it with its last numbers.
- */
-export function replaceableStatuses(next: JobStatus, { retry = false }: SaveOptions = {}): JobStatus[] {
-  if (retry) return ['failed', 'cancelled'];
-  return next === 'cancelled' ? ['queued', 'active', 'cancelled'] : ['queued', 'active'];
-}
-
 /** A worker stores a job's progress about once a second, so a few tries always suffice. */
 const MAX_UPDATE_TRIES = 5;
 
@@ -93,9 +81,13 @@ export class JobStore {
     this.jobs = db.collection<JobDocument>(JOBS_COLLECTION);
   }
 
-  /** Creates what the queries below need; safe to call on every start. */
-  async ensureIndexes(): Promise<void> {
+  /**
+   * Creates what the queries below need and brings documents stored by an earlier version up
+   * to date (those from before runs existed are in their first); safe to call on every start.
+   */
+  async prepare(): Promise<void> {
     await this.jobs.createIndex({ createdAt: -1 });
+    await this.jobs.updateMany({ run: { $exists: false } }, { $set: { run: 1 } });
   }
 
   async insert(job: JobView, sourceUrl: string): Promise<void> {
@@ -116,7 +108,7 @@ export class JobStore {
   /**
    * Stores the job's whole state unless a newer version is already stored (so writes that
    * arrive out of order never move it backwards), unless the stored status may not be
-   * replaced by this one (see `replaceableStatuses`), and unless the stored state belongs to
+   * replaced by this one (see `canTransition`), and unless the stored state belongs to
    * another run (a worker of an earlier run never writes into a retry). Returns whether this
    * state was written.
    */
@@ -127,7 +119,7 @@ export class JobStore {
         _id,
         run: options.retry ? job.run - 1 : job.run,
         version: { $lt: job.version },
-        status: { $in: replaceableStatuses(job.status, options) },
+        status: { $in: statusesThatMayBecome(job.status, options) },
       },
       { $set: fields },
     );

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 import { newJob } from '../../lib/jobs/service';
-import { JobStore } from '../../lib/jobs/store';
+import { JOBS_COLLECTION, JobStore, toStateDocument, type JobDocument } from '../../lib/jobs/store';
 import type { JobView } from '../../lib/jobs/types';
 import { dropDatabase } from '../utils/cleanup';
 import { testMongoUri } from '../utils/services-env';
@@ -77,5 +77,16 @@ describe('when the job is retried', () => {
     const retried = await jobs.update(job.id, (current) => ({ status: 'queued', run: current.run + 1 }), { retry: true }).catch((err: Error) => err);
     expect(retried).toBeInstanceOf(Error);
     expect(await jobs.find(job.id)).toMatchObject({ run: 1, status: 'queued' });
+  });
+});
+
+describe('when jobs were stored before runs existed', () => {
+  it('puts them in their first run, where their worker can still write', async () => {
+    const job = newJob('http://files.test/old.iso');
+    const { run: _run, ...old } = toStateDocument(job);
+    await mongo.db().collection<Omit<JobDocument, 'run'>>(JOBS_COLLECTION).insertOne({ ...old, sourceUrl: job.url });
+    await jobs.prepare();
+    expect(await jobs.find(job.id)).toMatchObject({ run: 1 });
+    expect(await jobs.save(progressed(job, 1, 100))).toBe(true);
   });
 });

@@ -1,29 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { attemptOf, nextAttemptDelayMs, type QueuedDownload } from '../../lib/jobs/queue';
 import { newJob } from '../../lib/jobs/service';
-import { replaceableStatuses, toJobView, toStateDocument } from '../../lib/jobs/store';
+import { toJobView, toStateDocument } from '../../lib/jobs/store';
 import { publicUrl } from '../../lib/jobs/url';
-
-describe('when a state is written over the stored one', () => {
-  it('never replaces a finished status with a running one', () => {
-    for (const next of ['queued', 'active'] as const) {
-      expect(replaceableStatuses(next)).toEqual(['queued', 'active']);
-    }
-  });
-
-  it('never replaces a finished status with another end', () => {
-    expect(replaceableStatuses('completed')).toEqual(['queued', 'active']);
-    expect(replaceableStatuses('failed')).toEqual(['queued', 'active']);
-  });
-
-  it('lets the worker that held a cancelled job confirm it', () => {
-    expect(replaceableStatuses('cancelled')).toEqual(['queued', 'active', 'cancelled']);
-  });
-
-  it('lets an explicit retry replace failed or cancelled, and nothing else', () => {
-    expect(replaceableStatuses('queued', { retry: true })).toEqual(['failed', 'cancelled']);
-  });
-});
 
 describe('when a URL carries credentials', () => {
   const secretUrl = 'https://user:secret@example.com/files/a.iso?x=1';

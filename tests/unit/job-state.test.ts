@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canRetry, canTransition, isFinished, newerJob, nextVersion } from '../../lib/jobs/state';
+import { canRetry, canTransition, isFinished, JOB_STATUSES, newerJob, nextVersion, statusesThatMayBecome } from '../../lib/jobs/state';
 import type { JobStatus } from '../../lib/jobs/types';
 
 describe('job state machine', () => {
@@ -10,39 +10,49 @@ describe('job state machine', () => {
     expect(canTransition('active', 'cancelled')).toBe(true);
   });
 
-  it('lets progress keep an active job active', () => {
+  it('lets progress keep an active job active, and a failed attempt wait for the next', () => {
     expect(canTransition('active', 'active')).toBe(true);
+    expect(canTransition('active', 'queued')).toBe(true);
   });
 
-  it('never moves a completed job', () => {
-    for (const to of ['queued', 'active', 'failed', 'cancelled', 'completed'] as const) {
-      expect(canTransition('completed', to)).toBe(false);
-    }
-  });
-
-  it('does not complete a job that never started', () => {
+  it('cancels or fails a queued job, but does not complete one that never started', () => {
+    expect(canTransition('queued', 'cancelled')).toBe(true);
+    expect(canTransition('queued', 'failed')).toBe(true);
     expect(canTransition('queued', 'completed')).toBe(false);
   });
 
-  it('lets a failed or cancelled job be queued again, and nothing else', () => {
-    expect(canTransition('failed', 'queued')).toBe(true);
-    expect(canTransition('cancelled', 'queued')).toBe(true);
-    expect(canTransition('failed', 'active')).toBe(false);
-    expect(canTransition('cancelled', 'completed')).toBe(false);
+  it('never moves a finished job by an ordinary write, but for the cancelling worker confirming it', () => {
+    for (const from of ['completed', 'failed', 'cancelled'] as const) {
+      for (const to of JOB_STATUSES) {
+        expect(canTransition(from, to)).toBe(from === 'cancelled' && to === 'cancelled');
+      }
+    }
+  });
+
+  it('lets a retry queue a failed or cancelled job again, and do nothing else', () => {
+    const allowed = JOB_STATUSES.flatMap((from) => JOB_STATUSES.filter((to) => canTransition(from, to, { retry: true })).map((to) => `${from}→${to}`));
+    expect(allowed).toEqual(['failed→queued', 'cancelled→queued']);
   });
 
   it('calls completed, failed and cancelled finished', () => {
-    expect(['queued', 'active', 'completed', 'failed', 'cancelled'].filter((s) => isFinished(s as never))).toEqual([
-      'completed',
-      'failed',
-      'cancelled',
-    ]);
+    expect(JOB_STATUSES.filter(isFinished)).toEqual(['completed', 'failed', 'cancelled']);
+  });
+});
+
+describe("the store's guard", () => {
+  it('lets a state replace only the statuses that may become it', () => {
+    expect(statusesThatMayBecome('active')).toEqual(['queued', 'active']);
+    expect(statusesThatMayBecome('queued')).toEqual(['active']);
+    expect(statusesThatMayBecome('completed')).toEqual(['active']);
+    expect(statusesThatMayBecome('failed')).toEqual(['queued', 'active']);
+    expect(statusesThatMayBecome('cancelled')).toEqual(['queued', 'active', 'cancelled']);
+    expect(statusesThatMayBecome('queued', { retry: true })).toEqual(['failed', 'cancelled']);
   });
 });
 
 describe('retrying by hand', () => {
   it('applies to failed and cancelled jobs only', () => {
-    expect(['queued', 'active', 'completed', 'failed', 'cancelled'].filter((s) => canRetry(s as never))).toEqual(['failed', 'cancelled']);
+    expect(JOB_STATUSES.filter(canRetry)).toEqual(['failed', 'cancelled']);
   });
 });
 
