@@ -29,7 +29,7 @@ export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor 
     try {
       const source = await deps.jobs.findSource(jobId);
       if (!source || isFinished(source.job.status)) {
-        deps.logger.info({ jobId, status: source?.job.status ?? 'deleted' }, 'job cancelled or gone; skipping');
+        await skipFinished(jobId, source, deps);
         return;
       }
       // BullMQ's own signal (worker.cancelJob) stops it too.
@@ -39,6 +39,17 @@ export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor 
       deps.running.finish(jobId, controller);
     }
   };
+}
+
+/**
+ * A job taken from the queue that has already ended. One cancelled while it was locked
+ * between attempts (so the API could not take it out of the queue) may still have the
+ * partial file kept for this attempt: it goes now. A completed job's file stays.
+ */
+async function skipFinished(jobId: string, source: JobSource | null, { dataDir, logger }: ProcessorDeps): Promise<void> {
+  const status = source?.job.status ?? 'deleted';
+  if (status === 'cancelled' || status === 'deleted') await removeJobFiles(dataDir, jobId);
+  logger.info({ jobId, status }, 'job cancelled or gone; skipping');
 }
 
 async function runAttempt(
@@ -140,12 +151,15 @@ async function stopIfCancelled(jobId: string, controller: AbortController, jobs:
  * state is stated once more with this worker's last numbers and a version above every
  * progress event it sent, so no tab is left on an earlier one.
  */
-async function confirmCancelled(reporter: JobReporter, { jobs, dataDir, logger }: ProcessorDeps): Promise<void> {
+async function confirmCancelled(reporter: JobReporter, { jobs, publisher, dataDir, logger }: ProcessorDeps): Promise<void> {
   const jobId = reporter.job.id;
   const current = await jobs.find(jobId);
   if (current && current.status !== 'cancelled') {
-    // Not cancelled: another writer won (a second worker after a lost lock); leave it be.
+    // Not cancelled: another writer won (a second worker after a lost lock, or this one's
+    // earlier write that was stored though its answer was lost). Leave it be, but state it:
+    // tabs may still show what this attempt last sent, and each keeps only what outranks it.
     logger.warn({ jobId, status: current.status }, 'the job changed under this attempt; leaving it');
+    publisher.publish(current);
     return;
   }
   await removeJobFiles(dataDir, jobId);

@@ -5,7 +5,7 @@
  * ever queued, so a slow consumer never builds a backlog of stale progress.
  */
 import type { Logger } from '../logger';
-import { nextVersion } from './state';
+import { isFinished, nextVersion } from './state';
 import type { JobPatch, JobView } from './types';
 
 export type { JobPatch };
@@ -61,19 +61,22 @@ export class JobReporter {
    * A status or stage change: stored, then sent. In that order, a tab that subscribes meanwhile
    * either is in the room when the event goes out or reads the new state in its snapshot; sent
    * first, a job that ends within milliseconds could leave that tab on the state before the end.
-   * Sent even if storing failed (and then rejects), so watching tabs still learn of it; not
-   * sent if the store refused it, since another state won (e.g. the job was cancelled), and
-   * then resolves `false`.
+   * Not sent if the store refused it, since another state won (e.g. the job was cancelled),
+   * and then resolves `false`. If storing failed, it rejects; an unfinished state is sent all
+   * the same, so watching tabs still learn of it, but a finished one is not: it outranks every
+   * later state of its run in every tab, and the job will go on after this failure.
    */
   async change(patch: JobPatch): Promise<boolean> {
     this.apply(patch);
     this.cancel('emit');
-    let stored: boolean | void = undefined;
+    let stored: boolean | void;
     try {
       stored = await this.send('persist');
-    } finally {
-      if (stored !== false) this.send('emit');
+    } catch (err) {
+      if (!isFinished(this.state.status)) this.send('emit');
+      throw err;
     }
+    if (stored !== false) this.send('emit');
     return stored !== false;
   }
 

@@ -40,15 +40,29 @@ describe('when the status changes', () => {
     expect(calls[1].job).toEqual(calls[0].job);
   });
 
-  it('still sends the state when storing it failed, and says so', async () => {
+  it('still sends a running state when storing it failed, and says so', async () => {
     const published: JobView[] = [];
     const reporter = new JobReporter(
       newJob('https://example.com/a'),
       { publish: (job) => void published.push(job), save: () => Promise.reject(new Error('store down')) },
       { logger },
     );
-    await expect(reporter.change({ status: 'failed' })).rejects.toThrow('store down');
-    expect(published.map((j) => j.status)).toEqual(['failed']);
+    await expect(reporter.change({ status: 'active' })).rejects.toThrow('store down');
+    await expect(reporter.change({ status: 'queued', stage: 'retrying' })).rejects.toThrow('store down');
+    expect(published.map((j) => j.status)).toEqual(['active', 'queued']);
+  });
+
+  it('does not send a finished state it could not store: the job goes on after the failure', async () => {
+    const published: JobView[] = [];
+    const reporter = new JobReporter(
+      newJob('https://example.com/a'),
+      { publish: (job) => void published.push(job), save: () => Promise.reject(new Error('store down')) },
+      { logger },
+    );
+    for (const status of ['completed', 'failed', 'cancelled'] as const) {
+      await expect(reporter.change({ status })).rejects.toThrow('store down');
+    }
+    expect(published).toEqual([]);
   });
 
   it('does not send a state the store refused, and says so', async () => {
