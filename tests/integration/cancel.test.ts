@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JobView } from '../../lib/jobs/types';
 import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
 import { connectClient, latest, recordUpdates, subscribe, type JobSocket } from '../utils/job-client';
+import { hasLogged } from '../utils/log-lines';
+import { startTcpTap, type TcpTap } from '../utils/tcp-tap';
 import { api, jobAction, postJob, startTestApp, type TestApp } from '../utils/test-app';
 import { waitFor } from '../utils/wait-for';
 
@@ -38,9 +40,9 @@ async function watch(jobId: string, tabs = 1): Promise<JobView[][]> {
   );
 }
 
-/** A slow download (20 MB at 1 MB/s) that is receiving bytes. */
-async function startSlowDownload(seed: string, tabs = 1) {
-  const { body: job } = await postJob(app.server.url, `${files.url}/file/${20 * MB}?rate=${MB}&seed=${seed}`);
+/** A slow download (20 MB at 1 MB/s) that is receiving bytes, from the fixture or `source` in front of it. */
+async function startSlowDownload(seed: string, tabs = 1, source = files.url) {
+  const { body: job } = await postJob(app.server.url, `${source}/file/${20 * MB}?rate=${MB}&seed=${seed}`);
   const watchers = await watch(job.id, tabs);
   await waitFor(`${seed} to receive bytes`, () => watchers[0].some((u) => u.status === 'active' && u.bytesReceived > 0), 15_000);
   return { job: job as JobView, watchers };
@@ -48,17 +50,6 @@ async function startSlowDownload(seed: string, tabs = 1) {
 
 const folderOf = (jobId: string) => path.join(app.settings.dataDir, jobId);
 const allCancelled = (watchers: JobView[][]) => watchers.every((updates) => latest(updates)?.status === 'cancelled');
-/** Whether a process logged `msg` for the job. */
-function logged(output: string, msg: string, jobId: string): boolean {
-  return output.split('\n').some((line) => {
-    try {
-      const entry = JSON.parse(line) as { msg?: string; jobId?: string };
-      return entry.msg === msg && entry.jobId === jobId;
-    } catch {
-      return false; // Not a log line of ours.
-    }
-  });
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,15 +57,28 @@ describe('when an active download is cancelled', () => {
   let job: JobView;
   let watchers: JobView[][];
   let answer: { status: number; body: any };
-  let elapsed: number;
+  /** Between the cancel request and: every tab showing cancelled; the worker having stopped. */
+  let shownAfter: number;
+  let stoppedAfter: number;
+  // Seen through a relay, so the test sees the connection as the source's server does.
+  let source: TcpTap;
 
   beforeAll(async () => {
-    ({ job, watchers } = await startSlowDownload('cancel-active', 2));
+    source = await startTcpTap(files.port);
+    ({ job, watchers } = await startSlowDownload('cancel-active', 2, source.url));
     const started = Date.now();
-    answer = await jobAction(app.server.url, job.id, 'cancel');
-    await waitFor('every tab to show cancelled', () => allCancelled(watchers), 5_000);
-    elapsed = Date.now() - started;
+    const cancelling = jobAction(app.server.url, job.id, 'cancel');
+    const shown = waitFor('every tab to show cancelled', () => allCancelled(watchers), 5_000).then(() => Date.now() - started);
+    const stopped = waitFor('the worker to stop', () => workerStopped(job.id), 5_000).then(() => Date.now() - started);
+    [answer, shownAfter, stoppedAfter] = await Promise.all([cancelling, shown, stopped]);
   }, 30_000);
+
+  afterAll(() => source?.close());
+
+  /** The worker has stopped once the job's folder is gone and the source's connection is closed. */
+  function workerStopped(jobId: string): boolean {
+    return !existsSync(folderOf(jobId)) && source.connections.length > 0 && source.connections.every((c) => c.closedAt !== null);
+  }
 
   it('answers 200 with the cancelled job', () => {
     expect(answer.status).toBe(200);
@@ -82,11 +86,13 @@ describe('when an active download is cancelled', () => {
   });
 
   it('shows cancelled in every watching tab within a second', () => {
-    expect(elapsed).toBeLessThan(1_000);
+    expect(shownAfter).toBeLessThan(1_000);
   });
 
-  it('removes the partial file', async () => {
-    await waitFor('the job folder to go', () => !existsSync(folderOf(job.id)), 2_000);
+  it('stops the download within a second: the connection to the source closes and the partial file goes', () => {
+    // Measured by polling every 50 ms, so it may read up to 50 ms late, never early.
+    expect(stoppedAfter).toBeLessThanOrEqual(1_000);
+    expect(source.connections).toHaveLength(1);
   });
 
   it('stays cancelled: no later write or event brings it back', async () => {
@@ -99,8 +105,10 @@ describe('when an active download is cancelled', () => {
     for (const updates of watchers) expect(latest(updates)).toMatchObject({ status: 'cancelled' });
     const { body } = await api(app.server.url, `/api/jobs/${job.id}`);
     expect(body.status).toBe('cancelled');
-    // The download stopped: nothing more arrived after the cancel.
+    // The download stopped: nothing more arrived after the cancel, and the worker did not
+    // connect to the source again.
     expect(watchers.map((updates) => latest(updates)!.bytesReceived)).toEqual(received);
+    expect(source.connections).toHaveLength(1);
     expect(existsSync(folderOf(job.id))).toBe(false);
   }, 10_000);
 });
@@ -113,7 +121,7 @@ describe('when two workers each run a download and both are cancelled', () => {
     await waitFor('both jobs to show cancelled', () => allCancelled([...a.watchers, ...b.watchers]), 1_500);
     await waitFor('both folders to go', () => [a, b].every(({ job }) => !existsSync(folderOf(job.id))), 2_000);
     // Each worker process got the request for the job it ran, and stopped it.
-    const stoppedBy = [a, b].map(({ job }) => app.workers.findIndex((w) => logged(w.output(), 'cancel request: stopping', job.id)));
+    const stoppedBy = [a, b].map(({ job }) => app.workers.findIndex((w) => hasLogged(w.output(), 'cancel request: stopping', job.id)));
     expect([...stoppedBy].sort()).toEqual([0, 1]);
   }, 40_000);
 });

@@ -29,6 +29,48 @@ describe('settings', () => {
     expect(attempt).toThrow(/MONGODB_URI/);
   });
 
+  it('have the documented download limits and retry policy by default', () => {
+    const config = loadConfig({});
+    expect(config.limits).toEqual({
+      maxBytes: 10_737_418_240,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      totalTimeoutMs: 21_600_000,
+      maxRedirects: 5,
+    });
+    expect(config).toMatchObject({ downloadAttempts: 5, retryBackoffMs: 2000 });
+  });
+
+  it('read the limits and the retry policy from the environment', () => {
+    const config = loadConfig({
+      MAX_DOWNLOAD_BYTES: '1048576',
+      CONNECT_TIMEOUT_MS: '250',
+      IDLE_TIMEOUT_MS: '500',
+      TOTAL_TIMEOUT_MS: '60000',
+      MAX_REDIRECTS: '0',
+      DOWNLOAD_ATTEMPTS: '2',
+      RETRY_BACKOFF_MS: '0',
+    });
+    expect(config.limits).toEqual({ maxBytes: 1_048_576, connectTimeoutMs: 250, idleTimeoutMs: 500, totalTimeoutMs: 60_000, maxRedirects: 0 });
+    expect(config).toMatchObject({ downloadAttempts: 2, retryBackoffMs: 0 });
+  });
+
+  it.each([
+    ['MAX_DOWNLOAD_BYTES', '10GB'],
+    ['MAX_DOWNLOAD_BYTES', '0'],
+    ['CONNECT_TIMEOUT_MS', '-1'],
+    ['IDLE_TIMEOUT_MS', '1.5'],
+    ['TOTAL_TIMEOUT_MS', 'forever'],
+    ['MAX_REDIRECTS', '21'],
+    ['MAX_REDIRECTS', '-1'],
+    ['DOWNLOAD_ATTEMPTS', '0'],
+    ['RETRY_BACKOFF_MS', '-5'],
+  ])('refuse %s=%s', (name, value) => {
+    const attempt = () => loadConfig({ [name]: value });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(new RegExp(`^Invalid settings:\\n  ${name}:`));
+  });
+
   it('run in production mode only when NODE_ENV says so', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).dev).toBe(false);
   });
