@@ -3,6 +3,12 @@
 import { useEffect, useState } from 'react';
 import { useConnectionStatus } from '@/hooks/use-connection-status';
 
+const MESSAGES = {
+  connecting: '',
+  reconnecting: 'Connection lost. Reconnecting…',
+  connected: 'Connected again.',
+} as const;
+
 /**
  * The page's one live region for the tab's connection. Each card shows the connection too,
  * but as plain text: a live region per card would say every change once per card. Silent on
@@ -10,19 +16,14 @@ import { useConnectionStatus } from '@/hooks/use-connection-status';
  */
 export function ConnectionAnnouncer() {
   const connection = useConnectionStatus();
-  const [history, setHistory] = useState({ connected: false, lost: false });
-
+  const [lostOnce, setLostOnce] = useState(false);
   useEffect(() => {
-    setHistory((seen) => {
-      if (connection === 'connected') return seen.connected ? seen : { ...seen, connected: true };
-      return seen.connected && !seen.lost ? { ...seen, lost: true } : seen;
-    });
+    if (connection === 'reconnecting') setLostOnce(true);
   }, [connection]);
 
-  const message = !history.lost ? '' : connection === 'connected' ? 'Connected again.' : 'Connection lost. Reconnecting…';
   return (
     <p role="status" className="visually-hidden" data-testid="connection-announcer">
-      {message}
+      {lostOnce ? MESSAGES[connection] : ''}
     </p>
   );
 }

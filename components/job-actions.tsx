@@ -7,6 +7,8 @@ import type { JobView } from '@/lib/jobs/types';
 
 export interface JobActionsProps {
   job: JobView;
+  /** What the card calls the download: it completes each button's name ("Cancel disk.iso"). */
+  name: string;
   /** The state an action's answer carried; the live updates bring it too. */
   onChanged(job: JobView): void;
   onDeleted(): void;
@@ -20,7 +22,7 @@ const CONFIRM_MS = 5_000;
  * second click: the button asks "Really delete?" first). Disabled while a request runs; a
  * failed request says why.
  */
-export function JobActions({ job, onChanged, onDeleted }: JobActionsProps) {
+export function JobActions({ job, name, onChanged, onDeleted }: JobActionsProps) {
   const { pending, failure, run } = useJobAction(job.id);
   const [confirming, setConfirming] = useState(false);
   const busy = pending !== null;
@@ -43,12 +45,12 @@ export function JobActions({ job, onChanged, onDeleted }: JobActionsProps) {
     <>
       {(job.status === 'queued' || job.status === 'active') && (
         <button type="button" className="button button--small" disabled={busy} aria-busy={pending === 'cancel'} onClick={() => act('cancel')}>
-          Cancel
+          Cancel<Named name={name} />
         </button>
       )}
       {canRetry(job.status) && (
         <button type="button" className="button button--small" disabled={busy} aria-busy={pending === 'retry'} onClick={() => act('retry')}>
-          Retry
+          Retry<Named name={name} />
         </button>
       )}
       <button
@@ -60,6 +62,7 @@ export function JobActions({ job, onChanged, onDeleted }: JobActionsProps) {
         onBlur={() => setConfirming(false)}
       >
         {confirming ? 'Really delete?' : 'Delete'}
+        <Named name={name} />
       </button>
       {/* Always in the page, so that screen readers announce the message when it appears. */}
       <p role="alert" className="job-card__action-error" data-testid="job-action-error">
@@ -67,4 +70,9 @@ export function JobActions({ job, onChanged, onDeleted }: JobActionsProps) {
       </p>
     </>
   );
+}
+
+/** The download a button acts on, for screen readers: a page may list many cards, each with its own buttons. */
+function Named({ name }: { name: string }) {
+  return <span className="visually-hidden"> {name}</span>;
 }

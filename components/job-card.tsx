@@ -52,12 +52,13 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
   const stage = job.stage === 'done' ? DONE_TEXT[job.status] : STAGE_TEXT[job.stage];
   // Indeterminate (no value) only while the size is unknown and something may still come.
   const progress = job.status === 'completed' ? 100 : (job.progress ?? (finished ? 0 : undefined));
+  const name = job.fileName ?? describeUrl(job.url);
 
   return (
     <article className="job-card" data-testid="job-card" data-status={job.status} data-version={job.version} aria-labelledby={titleId}>
       <header className="job-card__header">
         <h2 id={titleId} className="job-card__title">
-          {job.fileName ?? describeUrl(job.url)}
+          {name}
         </h2>
         <ConnectionIndicator connection={connection} />
       </header>
@@ -72,7 +73,7 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
       </p>
 
       <div className="job-card__progress">
-        <progress data-testid="job-progress" aria-label="Download progress" max={100} value={progress} />
+        <progress data-testid="job-progress" aria-label={`Progress of ${name}`} max={100} value={progress} />
         <span className="job-card__percent" aria-hidden="true">
           {progress === undefined ? '' : formatPercent(progress)}
         </span>
@@ -108,11 +109,15 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
 
       {job.status === 'completed' && job.sha256 && <Checksum sha256={job.sha256} />}
 
-      {job.error && (
-        <p className="job-card__error" role="alert" data-testid="job-error">
-          {job.stage === 'retrying' ? `The last attempt failed: ${job.error.message}` : job.error.message}
-        </p>
-      )}
+      {/* Always in the page and not an alert: a failure is announced when it happens, but a
+          list of cards that failed earlier is not read out as it loads. */}
+      <div aria-live="assertive">
+        {job.error && (
+          <p className="job-card__error" data-testid="job-error">
+            {job.stage === 'retrying' ? `The last attempt failed: ${job.error.message}` : job.error.message}
+          </p>
+        )}
+      </div>
 
       <footer className="job-card__actions">
         {job.status === 'completed' && (
@@ -125,17 +130,23 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
             Job page
           </Link>
         )}
-        <JobActions job={job} onChanged={onChanged} onDeleted={onDeleted} />
+        <JobActions job={job} name={name} onChanged={onChanged} onDeleted={onDeleted} />
       </footer>
     </article>
   );
 }
 
+const CONNECTION_TEXT: Record<ConnectionStatus, string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+};
+
 function ConnectionIndicator({ connection }: { connection: ConnectionStatus }) {
   return (
     // Plain text: the page's ConnectionAnnouncer is the one live region for the connection.
     <p className="connection" data-state={connection} data-testid="connection-status">
-      {connection === 'connected' ? 'Connected' : 'Reconnecting…'}
+      {CONNECTION_TEXT[connection]}
     </p>
   );
 }

@@ -3,8 +3,14 @@
 import { useSyncExternalStore } from 'react';
 import { getSocket } from '@/lib/realtime/client';
 
-/** Whether the tab's socket is up; before the first connect it counts as reconnecting. */
-export type ConnectionStatus = 'connected' | 'reconnecting';
+/**
+ * The tab's socket: `connecting` until its first connect, `connected` while it is up, and
+ * `reconnecting` once it was lost (it comes back by itself).
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
+
+/** Whether the tab's socket was ever up: from then on, down means lost. */
+let everConnected = false;
 
 function subscribe(onChange: () => void): () => void {
   const socket = getSocket();
@@ -16,10 +22,16 @@ function subscribe(onChange: () => void): () => void {
   };
 }
 
-const getSnapshot = (): ConnectionStatus => (getSocket().connected ? 'connected' : 'reconnecting');
+function getSnapshot(): ConnectionStatus {
+  if (getSocket().connected) {
+    everConnected = true;
+    return 'connected';
+  }
+  return everConnected ? 'reconnecting' : 'connecting';
+}
 
 // The server holds no socket: the page is rendered as not connected yet, then hydrates.
-const getServerSnapshot = (): ConnectionStatus => 'reconnecting';
+const getServerSnapshot = (): ConnectionStatus => 'connecting';
 
 /** The state of the tab's one socket, following its connect and disconnect events. */
 export function useConnectionStatus(): ConnectionStatus {

@@ -7,15 +7,20 @@ import { getSocket } from '@/lib/realtime/client';
 import type { SubscribeAck } from '@/lib/realtime/events';
 import { useConnectionStatus, type ConnectionStatus } from './use-connection-status';
 
-/** How long to wait for the snapshot before leaving it to the next reconnect. */
+/** How long to wait for the snapshot before asking again. */
 const SUBSCRIBE_TIMEOUT_MS = 10_000;
+/** The waits before asking again for a snapshot the server could not give. */
+const RESUBSCRIBE_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 export interface UseJobResult {
-  /** The newest state seen: the initial one, a snapshot or a live update, by version. */
+  /** The newest state seen: the initial one, a snapshot or a live update (see `newerJob`). */
   job: JobView | null;
   /** Why the server would not subscribe us (e.g. `not_found`), or null. */
   error: JobError | null;
-  /** The job was deleted (here or in another tab): nothing more will come. */
+  /**
+   * The job was deleted (here or in another tab), or turned out unknown after it was shown
+   * (deleted while this tab was offline): nothing more will come.
+   */
   deleted: boolean;
   connection: ConnectionStatus;
   /** Takes a state learned otherwise (an action's answer); kept only if it is newer. */
@@ -36,8 +41,9 @@ const emptyState = (jobId: string): LiveState => ({ jobId, job: null, error: nul
 /**
  * Follows one job live: subscribes on mount and again on every (re)connect, the acknowledgement
  * carrying the snapshot, and takes `job:update` and `job:deleted` events for this job.
- * Snapshots and events may arrive in any order; the highest version wins, and a deleted job
- * stays deleted. Never polls.
+ * Snapshots and events may arrive in any order; the newest state wins (see `newerJob`), and a
+ * deleted job stays deleted. Never polls: it asks again only for a snapshot the server could
+ * not give.
  */
 export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
   const connection = useConnectionStatus();
@@ -59,16 +65,31 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
     const socket = getSocket();
     // Set on cleanup: an acknowledgement arriving after it belongs to an old subscription.
     let stopped = false;
+    let failures = 0;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-    const onAck = (err: Error | null, result?: SubscribeAck) => {
-      // A timeout: the next `connect` subscribes again, and live updates still arrive meanwhile.
-      if (stopped || err || !result) return;
-      if (result.ok) receive(result.job);
-      else update(() => ({ error: result.error }));
+    const subscribe = () => {
+      clearTimeout(retryTimer);
+      socket.timeout(SUBSCRIBE_TIMEOUT_MS).emit('job:subscribe', jobId, onAck);
     };
 
-    const onConnect = () => {
-      socket.timeout(SUBSCRIBE_TIMEOUT_MS).emit('job:subscribe', jobId, onAck);
+    // The server could not answer (a timeout, or `unavailable`): ask again, less and less
+    // often, while connected; a reconnect asks at once anyway.
+    const subscribeLater = () => {
+      const delay = RESUBSCRIBE_DELAYS_MS[Math.min(failures++, RESUBSCRIBE_DELAYS_MS.length - 1)];
+      retryTimer = setTimeout(() => socket.connected && subscribe(), delay);
+    };
+
+    const onAck = (err: Error | null, result?: SubscribeAck) => {
+      if (stopped) return;
+      if (err || !result) return subscribeLater();
+      if (result.ok) {
+        failures = 0;
+        receive(result.job);
+        return;
+      }
+      update(() => ({ error: result.error }));
+      if (result.error.code !== 'not_found') subscribeLater();
     };
 
     const onUpdate = (incoming: JobView) => {
@@ -81,14 +102,15 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
 
     socket.on('job:update', onUpdate);
     socket.on('job:deleted', onDeleted);
-    socket.on('connect', onConnect);
+    socket.on('connect', subscribe);
     // Emitting while disconnected would be buffered and sent again after `connect`: only
-    // subscribe now if the socket is already up, otherwise `onConnect` does it.
-    if (socket.connected) onConnect();
+    // subscribe now if the socket is already up, otherwise the `connect` handler does it.
+    if (socket.connected) subscribe();
 
     return () => {
       stopped = true;
-      socket.off('connect', onConnect);
+      clearTimeout(retryTimer);
+      socket.off('connect', subscribe);
       socket.off('job:update', onUpdate);
       socket.off('job:deleted', onDeleted);
       // A disconnected socket is in no room on the server: nothing to leave.
@@ -99,5 +121,6 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
   const current = live.jobId === jobId ? live : emptyState(jobId);
   const fromProps = initial && initial.id === jobId ? initial : null;
   const job = fromProps ? newerJob(current.job, fromProps) : current.job;
-  return { job, error: current.error, deleted: current.deleted, connection, receive, markDeleted };
+  const deleted = current.deleted || (job !== null && current.error?.code === 'not_found');
+  return { job, error: current.error, deleted, connection, receive, markDeleted };
 }

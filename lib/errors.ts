@@ -6,6 +6,7 @@ import type { JobError } from './jobs/types';
 
 export type AppErrorCode =
   | 'invalid_json'
+  | 'body_too_large'
   | 'invalid_request'
   | 'invalid_url'
   | 'blocked_destination'
@@ -17,6 +18,7 @@ export type AppErrorCode =
 
 const HTTP_STATUS: Record<AppErrorCode, number> = {
   invalid_json: 400,
+  body_too_large: 413,
   invalid_request: 400,
   invalid_url: 400,
   blocked_destination: 422,

@@ -62,8 +62,8 @@ function registerJobHandlers(socket: RealtimeSocket, { jobs, live, logger }: Rea
     if (typeof ack !== 'function') return;
     const reply = ack as (result: SubscribeAck) => void;
     if (!isJobId(jobId)) return reply(invalidId());
-    // Join first, read second: an update emitted in between reaches the socket and, having a
-    // higher version than the snapshot, wins on the client.
+    // Join first, read second: an update emitted in between reaches the socket and, being
+    // newer than the snapshot, wins on the client.
     await socket.join(jobRoom(jobId));
     try {
       const stored = await jobs.find(jobId);

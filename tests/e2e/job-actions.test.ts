@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
+import { startServer } from '../utils/app-processes';
 import { useBrowsingApp } from '../utils/browser';
 import { fixtureSha256 } from '../utils/file-server';
+import { jobAction, postJob } from '../utils/test-app';
 
 const MB = 1024 * 1024;
 
@@ -71,4 +73,28 @@ describe('when a download fails in a way that may pass', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await statusIs(page, 'cancelled', 5_000);
   }, 30_000);
+});
+
+describe('when a download is deleted while a tab is offline', () => {
+  it('shows it as deleted once the tab is back, not the state it last saw', async () => {
+    const created = await postJob(ctx.app.server.url, `${ctx.files.url}/file/1000?seed=e2e-offline`);
+    const page = await openTab(`/jobs/${created.body.id}`);
+    await statusIs(page, 'completed');
+
+    // The tab's server goes; another node deletes the job meanwhile, so no `job:deleted`
+    // reaches the tab.
+    const port = Number(new URL(ctx.app.server.url).port);
+    await ctx.app.server.stop();
+    await page.getByTestId('connection-status').filter({ hasText: /reconnecting/i }).waitFor({ timeout: 10_000 });
+    const other = await startServer(ctx.app.settings.env);
+    try {
+      expect((await jobAction(other.url, created.body.id, 'delete')).status).toBe(204);
+    } finally {
+      await other.stop();
+    }
+    ctx.app.server = await startServer(ctx.app.settings.env, 'production', port);
+
+    await page.getByText('This download was deleted.').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('job-card').count()).toBe(0);
+  }, 60_000);
 });

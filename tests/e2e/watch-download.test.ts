@@ -92,6 +92,20 @@ describe('when the input is bad', () => {
     await alert.waitFor({ timeout: 5_000 });
     expect(await page.getByLabel('File URL').getAttribute('aria-invalid')).toBe('true');
   });
+
+  it("shows the API's message for what only the server refuses", async () => {
+    const page = await openTab('/');
+    // The form's own check passes this URL; on its way the request's body turns bad, so the
+    // message shown can only be the API's answer.
+    const sent = `${ctx.files.url}/file/1000`;
+    const bad = `https://example.com/${'a'.repeat(2100)}`;
+    await page.route('**/api/jobs', (route) => route.continue({ postData: JSON.stringify({ url: bad }) }));
+    const { status, body } = await postJob(ctx.app.server.url, bad);
+    expect(status).toBe(400);
+    await submit(page, sent);
+    await page.getByRole('alert').filter({ hasText: body.error.message }).waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('job-card').count()).toBe(0);
+  });
 });
 
 describe('when a tab loses its connection mid-download', () => {

@@ -44,6 +44,22 @@ describe('POST /api/jobs', () => {
     expect(response.body.error.message).toEqual(expect.any(String));
   });
 
+  it('answers 413 to a body too large to hold a request, sent with or without a length', async () => {
+    const huge = JSON.stringify({ url: `https://example.com/${'a'.repeat(1024 * 1024)}` });
+    const withLength = await post(huge);
+    expect(withLength.status).toBe(413);
+    expect(withLength.body.error.code).toBe('body_too_large');
+    // Chunked, with no Content-Length: counted as it streams in.
+    const chunked = await api(app.server.url, '/api/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: new Blob([huge]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(chunked.body.error.code).toBe('body_too_large');
+  });
+
   it('stays up and keeps what it stored after bad input', async () => {
     const { body: job } = await postJob(app.server.url, 'http://127.0.0.1:9/kept.bin');
     await post('{"url": ');

@@ -1,6 +1,6 @@
 import { appContext } from '@/lib/context';
 import { AppError } from '@/lib/errors';
-import { handleErrors } from '@/lib/http';
+import { handleErrors, readJsonBody } from '@/lib/http';
 import { createJob } from '@/lib/jobs/service';
 import { isRefusableDestination } from '@/lib/validations/destination';
 import { createJobSchema } from '@/lib/validations/job';
@@ -13,7 +13,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 /** POST /api/jobs {"url": "..."} → 201 with the new job. */
 export function POST(request: Request): Promise<Response> {
   return handleErrors(async () => {
-    const input = createJobSchema.safeParse(await readJson(request));
+    const input = createJobSchema.safeParse(await readJsonBody(request, MAX_BODY_BYTES));
     if (!input.success) {
       const issue = input.error.issues[0];
       const code = issue?.path[0] === 'url' ? 'invalid_url' : 'invalid_request';
@@ -26,14 +26,4 @@ export function POST(request: Request): Promise<Response> {
     const job = await createJob(context, input.data.url);
     return Response.json(job, { status: 201, headers: { Location: `/api/jobs/${job.id}` } });
   });
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new AppError('invalid_request', 'The request body is too large.');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError('invalid_json', 'The request body is not valid JSON.');
-  }
 }
