@@ -80,6 +80,8 @@ describe('when a download is deleted while a tab is offline', () => {
     const created = await postJob(ctx.app.server.url, `${ctx.files.url}/file/1000?seed=e2e-offline`);
     const page = await openTab(`/jobs/${created.body.id}`);
     await statusIs(page, 'completed');
+    // The server-rendered card is already final: wait for the socket before cutting it.
+    await page.getByTestId('connection-status').filter({ hasText: /^Connected$/ }).waitFor({ timeout: 10_000 });
 
     // The tab's server goes; another node deletes the job meanwhile, so no `job:deleted`
     // reaches the tab.
