@@ -45,8 +45,8 @@ export async function cancelJob(deps: JobServiceDeps, id: string): Promise<JobVi
 
 /**
  * Runs a failed or cancelled job again under the same id, from the start: progress and error
- * reset, status `queued`, the next run, a new BullMQ job. 409 `conflict` for any other status, or while the
- * worker that ran it has not let go of it yet.
+ * reset, status `queued`, the next run (see `JobStore.update`), a new BullMQ job. 409 `conflict`
+ * for any other status, or while the worker that ran it has not let go of it yet.
  */
 export async function retryJob(deps: JobServiceDeps, id: string): Promise<JobView> {
   const job = await getJob(deps, id);
@@ -59,7 +59,7 @@ export async function retryJob(deps: JobServiceDeps, id: string): Promise<JobVie
     id,
     (current) => {
       if (!canRetry(current.status)) throw conflict(`Only a failed or cancelled download can be retried; this one is ${current.status}.`);
-      return { ...notStarted(deps.config.downloadAttempts), run: current.run + 1 };
+      return notStarted(deps.config.downloadAttempts);
     },
     { retry: true },
   );

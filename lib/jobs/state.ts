@@ -1,6 +1,4 @@
-import type { JobStatus, JobView } from './types';
-
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'active', 'completed', 'failed', 'cancelled'];
+import { JOB_STATUSES, type JobStatus, type JobView } from './types';
 
 /** Where an ordinary write (a worker's, or the API's cancel) may move a job from each status. */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

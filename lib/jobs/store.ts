@@ -52,7 +52,7 @@ export function toJobView(doc: StateDocument): JobView {
     maxAttempts: doc.maxAttempts ?? 1,
     retryAt: doc.retryAt ?? null,
     notice: doc.notice ?? null,
-    run: doc.run ?? 1,
+    run: doc.run,
     version: doc.version,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -129,8 +129,9 @@ export class JobStore {
   /**
    * Reads the job, applies `change` and writes it with the next version, again from the newest
    * state if another writer got in between (a worker's progress, say). `change` may return null
-   * to leave the job as it is, or throw to give up. Returns the state written, or null when
-   * nothing was (no such job, or `change` declined).
+   * to leave the job as it is, or throw to give up. With `retry`, the state written starts
+   * the job's next run. Returns the state written, or null when nothing was (no such job, or
+   * `change` declined).
    */
   async update(id: string, change: (current: JobView) => JobPatch | null, options: SaveOptions = {}): Promise<JobView | null> {
     for (let tries = 0; tries < MAX_UPDATE_TRIES; tries++) {
@@ -141,6 +142,7 @@ export class JobStore {
       const next: JobView = {
         ...current,
         ...patch,
+        run: options.retry ? current.run + 1 : current.run,
         version: nextVersion(current.version, now),
         updatedAt: new Date(now).toISOString(),
       };
