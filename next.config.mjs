@@ -20,7 +20,7 @@ const securityHeaders = [
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  // Route handlers and server components import lib/context.ts: load these with Node's own
+  // Route handlers and server components import lib/server/context.ts: load these with Node's own
   // `require`, as server.ts and the worker do, rather than bundling them.
   serverExternalPackages: ['bullmq', 'ioredis', 'mongodb', 'pino', 'socket.io', '@socket.io/redis-adapter'],
   async headers() {

@@ -4,11 +4,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import next from 'next';
-import { loadConfig } from './lib/config';
-import { createAppContext, publishAppContext } from './lib/context';
-import { createLogger } from './lib/logger';
-import { attachRealtime } from './lib/realtime/server';
-import { onShutdown } from './lib/shutdown';
+import { loadConfig } from './lib/infra/config';
+import { createAppContext, publishAppContext } from './lib/server/context';
+import { createLogger } from './lib/infra/logger';
+import { attachRealtime } from './lib/server/realtime';
+import { onShutdown } from './lib/infra/shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfig();

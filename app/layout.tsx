@@ -1,7 +1,7 @@
 import type { Metadata, Viewport } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { APP_NAME } from '@/lib/app-name';
+import { APP_NAME } from '@/lib/domain/app-name';
 import './globals.css';
 
 const ICON =

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { downloadToFile } from '../lib/download/download';
+import { downloadToFile } from '../lib/engine/download';
 import { fixtureSha256 } from '../tests/utils/file-server';
 
 const MB = 1024 * 1024;

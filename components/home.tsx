@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import { useRecentJobs } from '@/hooks/use-recent-jobs';
-import type { JobView } from '@/lib/jobs/types';
+import type { JobView } from '@/lib/domain/job';
 import { ConnectionAnnouncer } from './connection-announcer';
 import { JobForm } from './job-form';
 import { LiveJob } from './live-job';

@@ -2,8 +2,8 @@
 
 import { useEffect, useState } from 'react';
 import { useJobAction, type JobAction } from '@/hooks/use-job-action';
-import { canRetry } from '@/lib/jobs/state';
-import type { JobView } from '@/lib/jobs/types';
+import { canRetry } from '@/lib/domain/job-state';
+import type { JobView } from '@/lib/domain/job';
 
 export interface JobActionsProps {
   job: JobView;

@@ -10,9 +10,9 @@ import {
   formatSpeed,
   formatTransferred,
   NO_VALUE,
-} from '@/lib/format';
-import { isFinished } from '@/lib/jobs/state';
-import type { JobStage, JobStatus, JobView } from '@/lib/jobs/types';
+} from '@/lib/util/format';
+import { isFinished } from '@/lib/domain/job-state';
+import type { JobStage, JobStatus, JobView } from '@/lib/domain/job';
 import { JobActions } from './job-actions';
 import { RetryCountdown } from './retry-countdown';
 

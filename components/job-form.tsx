@@ -1,9 +1,9 @@
 'use client';
 
 import { useId, useRef, useState, type FormEvent } from 'react';
-import { callApi, isJobView } from '@/lib/api-client';
-import type { JobView } from '@/lib/jobs/types';
-import { createJobSchema } from '@/lib/validations/job';
+import { callApi, isJobView } from '@/lib/browser/api-client';
+import type { JobView } from '@/lib/domain/job';
+import { createJobSchema } from '@/lib/domain/job-input';
 
 export interface JobFormProps {
   /** Called with the job the API created; the form is cleared for the next URL. */

@@ -2,9 +2,9 @@
 
 import { useEffect } from 'react';
 import { useJob } from '@/hooks/use-job';
-import { APP_NAME } from '@/lib/app-name';
-import { describeTitle } from '@/lib/format';
-import type { JobView } from '@/lib/jobs/types';
+import { APP_NAME } from '@/lib/domain/app-name';
+import { describeTitle } from '@/lib/util/format';
+import type { JobView } from '@/lib/domain/job';
 import { JobCard } from './job-card';
 
 export interface LiveJobProps {

@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { describeRetry } from '@/lib/format';
+import { describeRetry } from '@/lib/util/format';
 
 export interface RetryCountdownProps {
   retryAt: string | null;

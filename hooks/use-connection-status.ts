@@ -1,7 +1,7 @@
 'use client';
 
 import { useSyncExternalStore } from 'react';
-import { getSocket } from '@/lib/realtime/client';
+import { getSocket } from '@/lib/browser/socket';
 
 /**
  * The tab's socket: `connecting` until its first connect, `connected` while it is up, and

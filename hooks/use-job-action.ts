@@ -1,8 +1,8 @@
 'use client';
 
 import { useCallback, useState } from 'react';
-import { callApi, isJobView } from '@/lib/api-client';
-import type { JobView } from '@/lib/jobs/types';
+import { callApi, isJobView } from '@/lib/browser/api-client';
+import type { JobView } from '@/lib/domain/job';
 
 /** What a person can do to a job from its card. */
 export type JobAction = 'cancel' | 'retry' | 'delete';

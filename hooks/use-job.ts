@@ -1,10 +1,10 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { newerJob } from '@/lib/jobs/state';
-import type { JobError, JobView } from '@/lib/jobs/types';
-import { getSocket } from '@/lib/realtime/client';
-import type { SubscribeAck } from '@/lib/realtime/events';
+import { newerJob } from '@/lib/domain/job-state';
+import type { JobError, JobView } from '@/lib/domain/job';
+import { getSocket } from '@/lib/browser/socket';
+import type { SubscribeAck } from '@/lib/domain/events';
 import { useConnectionStatus, type ConnectionStatus } from './use-connection-status';
 
 /** How long to wait for the snapshot before asking again. */

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { z } from 'zod';
-import { jobIdSchema } from '@/lib/validations/job';
+import { jobIdSchema } from '@/lib/domain/job-input';
 
 /** Where this browser keeps the ids of the downloads started in it, newest first. */
 export const RECENT_JOBS_KEY = 'live-downloader:recent-jobs';

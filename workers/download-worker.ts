@@ -3,18 +3,18 @@
  * number of machines. Run with `npm run worker` (or `tsx workers/download-worker.ts`).
  */
 import { MongoClient } from 'mongodb';
-import { loadConfig } from '../lib/config';
-import { failAbandoned } from '../lib/jobs/abandoned';
-import { subscribeControl } from '../lib/jobs/control';
-import { createDownloadProcessor } from '../lib/jobs/processor';
-import { createDownloadWorker } from '../lib/jobs/queue';
-import { RunningJobs } from '../lib/jobs/running-jobs';
-import { JobStore } from '../lib/jobs/store';
-import { createLogger } from '../lib/logger';
-import { createLiveStates } from '../lib/realtime/live-state';
-import { createJobPublisher } from '../lib/realtime/publisher';
-import { createRedis } from '../lib/redis';
-import { onShutdown } from '../lib/shutdown';
+import { loadConfig } from '../lib/infra/config';
+import { failAbandoned } from './abandoned';
+import { subscribeControl } from '../lib/infra/control';
+import { createDownloadProcessor } from './processor';
+import { createDownloadWorker } from '../lib/infra/queue';
+import { RunningJobs } from './running-jobs';
+import { JobStore } from '../lib/infra/job-store';
+import { createLogger } from '../lib/infra/logger';
+import { createLiveStates } from '../lib/job-events/live-state';
+import { createJobPublisher } from '../lib/job-events/redis';
+import { createRedis } from '../lib/infra/redis';
+import { onShutdown } from '../lib/infra/shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfig();

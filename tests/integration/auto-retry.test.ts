@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { startWorker } from '../utils/app-processes';
 import { latest, recordUpdates, subscribe } from '../utils/job-client';
 import { api, postJob } from '../utils/test-app';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
 import { connectClient, latest, recordUpdates, subscribe, type JobSocket } from '../utils/job-client';
 import { hasLogged } from '../utils/log-lines';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { fixtureBytes, startFileServer, type FileServer } from '../utils/file-server';
 import { api, postJob, startTestApp, type TestApp } from '../utils/test-app';
 import { waitFor } from '../utils/wait-for';

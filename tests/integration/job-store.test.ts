@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
-import { newJob } from '../../lib/jobs/service';
-import { JOBS_COLLECTION, JobStore, toStateDocument, type JobDocument } from '../../lib/jobs/store';
-import type { JobView } from '../../lib/jobs/types';
+import { newJob } from '../../lib/server/job-service';
+import { JOBS_COLLECTION, JobStore, toStateDocument, type JobDocument } from '../../lib/infra/job-store';
+import type { JobView } from '../../lib/domain/job';
 import { dropDatabase } from '../utils/cleanup';
 import { testMongoUri } from '../utils/services-env';
 

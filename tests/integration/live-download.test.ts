@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { startServer, type ServerProcess } from '../utils/app-processes';
 import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
 import { connectClient, latest, recordUpdates, subscribe, type JobSocket } from '../utils/job-client';

@@ -4,7 +4,7 @@
  * the job's room. A state any tab has seen is never newer than what a later reader gets.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { connectClient, latest, recordUpdates, subscribe } from '../utils/job-client';
 import { api, postJob } from '../utils/test-app';
 import { waitFor } from '../utils/wait-for';

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { newJob } from '../../lib/jobs/service';
-import type { JobView } from '../../lib/jobs/types';
-import { createLiveStates, type LiveStates } from '../../lib/realtime/live-state';
+import { newJob } from '../../lib/server/job-service';
+import type { JobView } from '../../lib/domain/job';
+import { createLiveStates, type LiveStates } from '../../lib/job-events/live-state';
 import { deleteRedisPrefix } from '../utils/cleanup';
 import { testRedisUrl } from '../utils/services-env';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { startWorker } from '../utils/app-processes';
 import { fixtureSha256 } from '../utils/file-server';
 import { latest, recordDeletions, recordUpdates, subscribe } from '../utils/job-client';

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { startWorker } from '../utils/app-processes';
 import { latest, recordUpdates, subscribe } from '../utils/job-client';
 import { postJob } from '../utils/test-app';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { JobView } from '../../lib/jobs/types';
+import type { JobView } from '../../lib/domain/job';
 import { startWorker } from '../utils/app-processes';
 import { fixtureSha256 } from '../utils/file-server';
 import { isNewer, latest, recordUpdates, subscribe } from '../utils/job-client';

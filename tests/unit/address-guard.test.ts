@@ -6,8 +6,8 @@ import {
   createGuardedLookup,
   isPublicAddress,
   type Resolver,
-} from '../../lib/download/address-guard';
-import { DownloadError } from '../../lib/download/errors';
+} from '../../lib/engine/address-guard';
+import { DownloadError } from '../../lib/engine/errors';
 
 // Pure: nothing here opens a socket. Resolvers are stubs that return fixed answers.
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseByteRange } from '../../lib/byte-range';
+import { parseByteRange } from '../../lib/server/byte-range';
 
 describe('a Range header', () => {
   it('selects from an offset to the end', () => {

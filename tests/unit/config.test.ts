@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { ConfigError, loadConfig } from '../../lib/infra/config';
 
 describe('settings', () => {
   it('have safe defaults: loopback only, private addresses refused', () => {

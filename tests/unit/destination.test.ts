@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isRefusableDestination } from '../../lib/validations/destination';
+import { isRefusableDestination } from '../../lib/server/destination';
 
 const refusable = (url: string) => isRefusableDestination(new URL(url));
 

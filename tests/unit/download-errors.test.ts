@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DownloadError, httpError, toDownloadError } from '../../lib/download/errors';
+import { DownloadError, httpError, toDownloadError } from '../../lib/engine/errors';
 
 const errno = (code: string, message = `connect ${code} 10.0.0.1:80`) => Object.assign(new Error(message), { code });
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { removePartial, type DownloadOptions } from '../../lib/download/download';
+import { removePartial, type DownloadOptions } from '../../lib/engine/download';
 import { failure, useDownloadSandbox } from '../utils/download-sandbox';
 import { fixtureSha256 } from '../utils/file-server';
 

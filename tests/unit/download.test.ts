@@ -9,8 +9,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type LookupFunction } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AddressPolicy } from '../../lib/download/address-guard';
-import { downloadToFile } from '../../lib/download/download';
+import type { AddressPolicy } from '../../lib/engine/address-guard';
+import { downloadToFile } from '../../lib/engine/download';
 import { failure, useDownloadSandbox } from '../utils/download-sandbox';
 import { fixtureBytes, fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import type { Server } from 'socket.io';
-import { jobRoom, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/realtime/events';
-import { newJob } from '../../lib/jobs/service';
+import { jobRoom, type ClientToServerEvents, type ServerToClientEvents } from '../../lib/domain/events';
+import { newJob } from '../../lib/server/job-service';
 
 /**
  * The event map is enforced by the compiler: `npm test` type-checks this file, and each

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fileNameFrom, sanitizeFileName } from '../../lib/download/file-name';
+import { fileNameFrom, sanitizeFileName } from '../../lib/engine/file-name';
 
 const url = (raw: string) => new URL(raw);
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');

@@ -10,7 +10,7 @@ import {
   formatSpeed,
   formatTransferred,
   NO_VALUE,
-} from '../../lib/format';
+} from '../../lib/util/format';
 
 const KB = 1024;
 const MB = 1024 * KB;

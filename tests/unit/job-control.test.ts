@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { controlChannel, parseControlMessage } from '../../lib/jobs/control';
-import { CANCELLED, RunningJobs } from '../../lib/jobs/running-jobs';
+import { controlChannel, parseControlMessage } from '../../lib/infra/control';
+import { CANCELLED, RunningJobs } from '../../workers/running-jobs';
 
 const jobId = '3b241101-e2bb-4255-8caf-4136c566a962';
 

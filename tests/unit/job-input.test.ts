@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createJobSchema, isJobId, MAX_URL_LENGTH } from '../../lib/validations/job';
+import { createJobSchema, isJobId, MAX_URL_LENGTH } from '../../lib/domain/job-input';
 
 const messageFor = (body: unknown) => {
   const result = createJobSchema.safeParse(body);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
-import { JobReporter } from '../../lib/jobs/reporter';
-import { newJob } from '../../lib/jobs/service';
-import type { JobView } from '../../lib/jobs/types';
+import { JobReporter } from '../../workers/reporter';
+import { newJob } from '../../lib/server/job-service';
+import type { JobView } from '../../lib/domain/job';
 
 const logger = pino({ level: 'silent' });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { attemptOf, nextAttemptDelayMs, type QueuedDownload } from '../../lib/jobs/queue';
-import { newJob } from '../../lib/jobs/service';
-import { toJobView, toStateDocument } from '../../lib/jobs/store';
-import { publicUrl } from '../../lib/jobs/url';
+import { attemptOf, nextAttemptDelayMs, type QueuedDownload } from '../../lib/infra/queue';
+import { newJob } from '../../lib/server/job-service';
+import { toJobView, toStateDocument } from '../../lib/infra/job-store';
+import { publicUrl } from '../../lib/util/redact-url';
 
 describe('when a URL carries credentials', () => {
   const secretUrl = 'https://user:secret@example.com/files/a.iso?x=1';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { canRetry, canTransition, isFinished, newerJob, nextVersion, statusesThatMayBecome } from '../../lib/jobs/state';
-import { JOB_STATUSES, type JobStatus } from '../../lib/jobs/types';
+import { canRetry, canTransition, isFinished, newerJob, nextVersion, statusesThatMayBecome } from '../../lib/domain/job-state';
+import { JOB_STATUSES, type JobStatus } from '../../lib/domain/job';
 
 describe('job state machine', () => {
   it('moves a queued job to active, and an active one to any end', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProgressMeter, progressPercent } from '../../lib/download/progress-meter';
+import { ProgressMeter, progressPercent } from '../../lib/engine/progress-meter';
 
 /** Feeds `rate` bytes/s in steps of `stepMs` from `from` to `to` ms; returns the bytes so far. */
 function feed(meter: ProgressMeter, rate: number, from: number, to: number, start = 0, stepMs = 50): number {

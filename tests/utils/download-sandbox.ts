@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals';
-import { downloadToFile, type DownloadOptions, type DownloadResult } from '../../lib/download/download';
-import { DownloadError } from '../../lib/download/errors';
+import { downloadToFile, type DownloadOptions, type DownloadResult } from '../../lib/engine/download';
+import { DownloadError } from '../../lib/engine/errors';
 import { startFileServer, type FileServer } from './file-server';
 
 export interface DownloadSandbox {

@@ -3,8 +3,8 @@
  * client that subscribes to a job and records every state it is sent.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../lib/realtime/events';
-import type { JobView } from '../../lib/jobs/types';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../lib/domain/events';
+import type { JobView } from '../../lib/domain/job';
 
 export type JobSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

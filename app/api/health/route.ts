@@ -1,5 +1,5 @@
-import { appContext } from '@/lib/context';
-import { handleErrors } from '@/lib/http';
+import { appContext } from '@/lib/server/context';
+import { handleErrors } from '@/lib/server/http';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
-import { appContext } from '@/lib/context';
-import { AppError } from '@/lib/errors';
-import { handleErrors, readJsonBody } from '@/lib/http';
-import { createJob } from '@/lib/jobs/service';
-import { isRefusableDestination } from '@/lib/validations/destination';
-import { createJobSchema } from '@/lib/validations/job';
+import { appContext } from '@/lib/server/context';
+import { AppError } from '@/lib/domain/errors';
+import { handleErrors, readJsonBody } from '@/lib/server/http';
+import { createJob } from '@/lib/server/job-service';
+import { isRefusableDestination } from '@/lib/server/destination';
+import { createJobSchema } from '@/lib/domain/job-input';
 
 export const dynamic = 'force-dynamic';
 

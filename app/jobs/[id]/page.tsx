@@ -4,11 +4,11 @@ import { notFound } from 'next/navigation';
 import { cache } from 'react';
 import { ConnectionAnnouncer } from '@/components/connection-announcer';
 import { LiveJob } from '@/components/live-job';
-import { appContext } from '@/lib/context';
-import { AppError } from '@/lib/errors';
-import { describeTitle } from '@/lib/format';
-import { getJob } from '@/lib/jobs/service';
-import type { JobView } from '@/lib/jobs/types';
+import { appContext } from '@/lib/server/context';
+import { AppError } from '@/lib/domain/errors';
+import { describeTitle } from '@/lib/util/format';
+import { getJob } from '@/lib/server/job-service';
+import type { JobView } from '@/lib/domain/job';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
-import { appContext } from '@/lib/context';
-import { handleErrors } from '@/lib/http';
-import { deleteJob } from '@/lib/jobs/actions';
-import { getJob } from '@/lib/jobs/service';
+import { appContext } from '@/lib/server/context';
+import { handleErrors } from '@/lib/server/http';
+import { deleteJob } from '@/lib/server/job-actions';
+import { getJob } from '@/lib/server/job-service';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
-import { appContext } from '@/lib/context';
-import { handleErrors } from '@/lib/http';
-import { cancelJob } from '@/lib/jobs/actions';
+import { appContext } from '@/lib/server/context';
+import { handleErrors } from '@/lib/server/http';
+import { cancelJob } from '@/lib/server/job-actions';
 
 export const dynamic = 'force-dynamic';
 

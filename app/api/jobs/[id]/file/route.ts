@@ -2,12 +2,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import contentDisposition from 'content-disposition';
-import { parseByteRange } from '@/lib/byte-range';
-import { appContext } from '@/lib/context';
-import { AppError } from '@/lib/errors';
-import { handleErrors } from '@/lib/http';
-import { jobFilePath } from '@/lib/jobs/files';
-import { getJob } from '@/lib/jobs/service';
+import { parseByteRange } from '@/lib/server/byte-range';
+import { appContext } from '@/lib/server/context';
+import { AppError } from '@/lib/domain/errors';
+import { handleErrors } from '@/lib/server/http';
+import { jobFilePath } from '@/lib/infra/job-files';
+import { getJob } from '@/lib/server/job-service';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type JobStatus, type JobView } from './types';
+import { JOB_STATUSES, type JobStatus, type JobView } from './job';
 
 /** Where an ordinary write (a worker's, or the API's cancel) may move a job from each status. */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

@@ -3,7 +3,7 @@
  * import: the socket is made by the first `getSocket()` call, from an effect in the browser.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from './events';
+import type { ClientToServerEvents, ServerToClientEvents } from '../domain/events';
 
 export type JobSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

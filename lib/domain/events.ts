@@ -2,7 +2,7 @@
  * The realtime contract between browsers (or any socket.io client), server nodes and workers.
  * `server.ts` types its `Server` with it, the worker its Redis emitter, the browser its socket.
  */
-import type { JobError, JobView } from '../jobs/types';
+import type { JobError, JobView } from './job';
 
 /** The answer to `job:subscribe`: the current state (the snapshot), or why there is none. */
 export type SubscribeAck = { ok: true; job: JobView } | { ok: false; error: JobError };

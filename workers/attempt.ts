@@ -3,12 +3,12 @@
  * left while it runs, and why, whenever the bytes shown go back (the server could not resume).
  * The processor decides what the outcome means for the job.
  */
-import type { DownloadLimits } from '../config';
-import { downloadToFile, STARTED_OVER, type DownloadResult } from '../download/download';
-import { ProgressMeter, progressPercent } from '../download/progress-meter';
-import { formatBytes } from '../format';
-import type { Logger } from '../logger';
-import { jobDirectory } from './files';
+import type { DownloadLimits } from '../lib/infra/config';
+import { downloadToFile, STARTED_OVER, type DownloadResult } from '../lib/engine/download';
+import { ProgressMeter, progressPercent } from '../lib/engine/progress-meter';
+import { formatBytes } from '../lib/util/format';
+import type { Logger } from '../lib/infra/logger';
+import { jobDirectory } from '../lib/infra/job-files';
 import type { JobReporter } from './reporter';
 
 export interface AttemptSettings {

@@ -2,7 +2,7 @@
  * How numbers of a job read to people. Pure functions, the same on the server and in the
  * browser (no locale-dependent formatting), so a server-rendered card hydrates unchanged.
  */
-import type { JobView } from './jobs/types';
+import type { JobView } from '../domain/job';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'] as const;
 const STEP = 1024;

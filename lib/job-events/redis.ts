@@ -5,10 +5,10 @@
  */
 import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
-import type { JobView } from '../jobs/types';
-import type { Logger } from '../logger';
-import { socketIoKey } from '../redis';
-import { jobRoom, type ServerToClientEvents } from './events';
+import type { JobView } from '../domain/job';
+import type { Logger } from '../infra/logger';
+import { socketIoKey } from '../infra/redis';
+import { jobRoom, type ServerToClientEvents } from '../domain/events';
 import type { LiveStates } from './live-state';
 
 export interface JobPublisher {

@@ -3,7 +3,7 @@
  * help. Messages name at most a host, never a full URL, so credentials in a URL never leak.
  */
 import { STATUS_CODES } from 'node:http';
-import type { JobError } from '../jobs/types';
+import type { JobError } from '../domain/job';
 
 export type DownloadErrorCode =
   /** The URL is not an absolute http(s) URL. */

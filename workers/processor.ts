@@ -5,15 +5,15 @@
  * A cancel request stops the attempt wherever it is.
  */
 import { UnrecoverableError } from 'bullmq';
-import { toDownloadError, type DownloadError } from '../download/errors';
-import type { JobPublisher } from '../realtime/publisher';
+import { toDownloadError, type DownloadError } from '../lib/engine/errors';
+import type { JobPublisher } from '../lib/job-events/redis';
 import { downloadWithProgress, type AttemptSettings } from './attempt';
-import { removeJobFiles } from './files';
-import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from './queue';
+import { removeJobFiles } from '../lib/infra/job-files';
+import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from '../lib/infra/queue';
 import { JobReporter } from './reporter';
 import { CANCELLED, type RunningJobs } from './running-jobs';
-import { isFinished } from './state';
-import type { JobSource, JobStore } from './store';
+import { isFinished } from '../lib/domain/job-state';
+import type { JobSource, JobStore } from '../lib/infra/job-store';
 
 export interface ProcessorDeps extends AttemptSettings {
   jobs: JobStore;

@@ -4,8 +4,8 @@
  * takes the newer of the two, so it starts from the very state the other tabs show.
  */
 import type { Redis } from 'ioredis';
-import { newerJob } from '../jobs/state';
-import type { JobView } from '../jobs/types';
+import { newerJob } from '../domain/job-state';
+import type { JobView } from '../domain/job';
 
 /** Outlives any pause between two events; a finished job's final state is in MongoDB anyway. */
 const TTL_MS = 15 * 60_000;

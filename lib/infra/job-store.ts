@@ -4,8 +4,8 @@
  * reads; `toJobView` is the one way out to clients and never carries it.
  */
 import type { Collection, Db } from 'mongodb';
-import { nextVersion, statusesThatMayBecome, type TransitionOptions } from './state';
-import type { JobPatch, JobView } from './types';
+import { nextVersion, statusesThatMayBecome, type TransitionOptions } from '../domain/job-state';
+import type { JobPatch, JobView } from '../domain/job';
 
 export const JOBS_COLLECTION = 'jobs';
 

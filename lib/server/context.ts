@@ -6,15 +6,15 @@
  */
 import { MongoClient } from 'mongodb';
 import type { Redis } from 'ioredis';
-import type { Config } from './config';
-import { AppError } from './errors';
-import { createControlPublisher, type ControlPublisher } from './jobs/control';
-import { createDownloadQueue, type DownloadQueue } from './jobs/queue';
-import { JobStore } from './jobs/store';
-import type { Logger } from './logger';
-import { createLiveStates, type LiveStates } from './realtime/live-state';
-import { createJobPublisher, type JobPublisher } from './realtime/publisher';
-import { createRedis } from './redis';
+import type { Config } from '../infra/config';
+import { AppError } from '../domain/errors';
+import { createControlPublisher, type ControlPublisher } from '../infra/control';
+import { createDownloadQueue, type DownloadQueue } from '../infra/queue';
+import { JobStore } from '../infra/job-store';
+import type { Logger } from '../infra/logger';
+import { createLiveStates, type LiveStates } from '../job-events/live-state';
+import { createJobPublisher, type JobPublisher } from '../job-events/redis';
+import { createRedis } from '../infra/redis';
 
 export interface AppContext {
   config: Config;

@@ -4,12 +4,12 @@
  * job's room, then the workers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, conflict, notFound } from '../errors';
-import { removeJobFiles } from './files';
-import { removeQueuedDownload } from './queue';
-import { enqueueOrFail, getJob, notStarted, type JobServiceDeps } from './service';
-import { canRetry, isFinished } from './state';
-import type { JobView } from './types';
+import { AppError, conflict, notFound } from '../domain/errors';
+import { removeJobFiles } from '../infra/job-files';
+import { removeQueuedDownload } from '../infra/queue';
+import { enqueueOrFail, getJob, notStarted, type JobServiceDeps } from './job-service';
+import { canRetry, isFinished } from '../domain/job-state';
+import type { JobView } from '../domain/job';
 
 /** How long a retry waits for the worker that held the job to let go of it. */
 const RELEASE_WAIT_MS = 3_000;

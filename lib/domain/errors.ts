@@ -2,7 +2,7 @@
  * Errors as values: every failure the app reports carries a stable code, a sentence for
  * people and, where it reaches HTTP, a status. Route handlers map them in one place.
  */
-import type { JobError } from './jobs/types';
+import type { JobError } from './job';
 
 export type AppErrorCode =
   | 'invalid_json'

@@ -2,12 +2,12 @@
  * Jobs that BullMQ fails without running the processor: one whose workers died more often
  * than MAX_STALLED_COUNT allows. The store still says `active`; this ends it as `failed`.
  */
-import type { Logger } from '../logger';
-import { removeJobFiles } from './files';
-import type { JobPublisher } from '../realtime/publisher';
-import type { QueuedDownload } from './queue';
-import { isFinished } from './state';
-import type { JobStore } from './store';
+import type { Logger } from '../lib/infra/logger';
+import { removeJobFiles } from '../lib/infra/job-files';
+import type { JobPublisher } from '../lib/job-events/redis';
+import type { QueuedDownload } from '../lib/infra/queue';
+import { isFinished } from '../lib/domain/job-state';
+import type { JobStore } from '../lib/infra/job-store';
 
 export interface AbandonedDeps {
   jobs: JobStore;

@@ -2,7 +2,7 @@
  * The browser's calls to the app's own HTTP API: one fetch helper that turns every outcome
  * (an answer, an error answer, no answer) into a value the UI can show.
  */
-import type { JobView } from './jobs/types';
+import type { JobView } from '../domain/job';
 
 export type ApiResult = { ok: true; status: number; body: unknown } | { ok: false; message: string };
 

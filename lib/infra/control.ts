@@ -6,8 +6,8 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Logger } from '../logger';
-import { jobIdSchema } from '../validations/job';
+import type { Logger } from './logger';
+import { jobIdSchema } from '../domain/job-input';
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
   /** Stop the job now: it has been cancelled (or deleted) and must not go on. */

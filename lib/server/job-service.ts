@@ -3,18 +3,18 @@
  * Cancelling, retrying and deleting are in ./actions.
  */
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config';
-import { AppError, notFound } from '../errors';
-import type { Logger } from '../logger';
-import type { LiveStates } from '../realtime/live-state';
-import type { JobPublisher } from '../realtime/publisher';
-import { isJobId } from '../validations/job';
-import type { ControlPublisher } from './control';
-import { enqueueDownload, type DownloadQueue, type RetryPolicy } from './queue';
-import { nextVersion } from './state';
-import type { JobStore } from './store';
-import type { JobView } from './types';
-import { publicUrl } from './url';
+import type { Config } from '../infra/config';
+import { AppError, notFound } from '../domain/errors';
+import type { Logger } from '../infra/logger';
+import type { LiveStates } from '../job-events/live-state';
+import type { JobPublisher } from '../job-events/redis';
+import { isJobId } from '../domain/job-input';
+import type { ControlPublisher } from '../infra/control';
+import { enqueueDownload, type DownloadQueue, type RetryPolicy } from '../infra/queue';
+import { nextVersion } from '../domain/job-state';
+import type { JobStore } from '../infra/job-store';
+import type { JobView } from '../domain/job';
+import { publicUrl } from '../util/redact-url';
 
 export interface JobServiceDeps {
   jobs: JobStore;

@@ -4,9 +4,9 @@
  * `persistIntervalMs`. Between two sends only the latest state matters: nothing superseded is
  * ever queued, so a slow consumer never builds a backlog of stale progress.
  */
-import type { Logger } from '../logger';
-import { isFinished, nextVersion } from './state';
-import type { JobPatch, JobView } from './types';
+import type { Logger } from '../lib/infra/logger';
+import { isFinished, nextVersion } from '../lib/domain/job-state';
+import type { JobPatch, JobView } from '../lib/domain/job';
 
 export type { JobPatch };
 

@@ -1,7 +1,7 @@
 /**
  * The one place where errors become HTTP responses: `{"error":{"code","message"}}`.
  */
-import { AppError } from './errors';
+import { AppError } from '../domain/errors';
 import { appContext } from './context';
 
 export function errorResponse(error: AppError): Response {
