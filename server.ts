@@ -1,14 +1,17 @@
 /**
- * The server process: Next (App Router) and socket.io on one HTTP server. Builds the
- * per-process context, publishes it for the route handlers, and closes it on SIGINT/SIGTERM.
+ * The server process: Next (App Router) and socket.io on one HTTP server. The composition root
+ * of a server node: builds its context, the request pipeline every request and socket passes,
+ * and hands the context to the route handlers; closes everything on SIGINT/SIGTERM.
  */
 import { createServer, type Server } from 'node:http';
 import next from 'next';
 import { loadConfig } from './lib/infra/config';
-import { createAppContext, publishAppContext } from './lib/server/context';
 import { createLogger } from './lib/infra/logger';
-import { attachRealtime } from './lib/server/realtime';
 import { onShutdown } from './lib/infra/shutdown';
+import { refuseWhileClosing } from './lib/server/checks';
+import { createServerContext, publishServerContext } from './lib/server/context';
+import { createRequestPipeline } from './lib/server/pipeline';
+import { attachRealtime } from './lib/server/realtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,19 +21,20 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   await app.prepare();
 
-  const context = await createAppContext(config, logger);
-  publishAppContext(context);
+  const context = await createServerContext(config, logger);
+  publishServerContext(context);
+
+  let closing = false;
+  const pipeline = createRequestPipeline([refuseWhileClosing(() => closing)], logger);
 
   // socket.io takes every /socket.io/ request and upgrade before Next sees it; engine.io keeps
   // its default `destroyUpgrade`, which ends only upgrades that no one answered.
-  const httpServer = createServer((req, res) => void handle(req, res));
-  const realtime = attachRealtime(httpServer, {
-    jobs: context.jobs,
-    live: context.live,
-    redis: context.redis,
-    redisPrefix: config.redisPrefix,
-    logger,
-  });
+  const httpServer = createServer(pipeline.http((req, res) => void handle(req, res)));
+  const realtime = attachRealtime(
+    httpServer,
+    { jobs: context.jobs, live: context.live, redis: context.redis, redisPrefix: config.redisPrefix, logger },
+    pipeline,
+  );
 
   const port = await listen(httpServer, config.port, config.host);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -41,9 +45,10 @@ async function main(): Promise<void> {
   logger.info({ url, dev: config.dev }, 'server listening');
 
   onShutdown(logger, async () => {
+    closing = true;
     await realtime.close();
     await app.close();
-    publishAppContext(undefined);
+    publishServerContext(undefined);
     await context.close();
   });
 }

@@ -3,8 +3,8 @@
 import Link from 'next/link';
 import { useId, useRef, useState } from 'react';
 import type { ConnectionStatus } from '@/hooks/use-connection-status';
+import { describeUrl } from '@/lib/domain/job-text';
 import {
-  describeUrl,
   formatEta,
   formatPercent,
   formatSpeed,

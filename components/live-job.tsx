@@ -3,7 +3,7 @@
 import { useEffect } from 'react';
 import { useJob } from '@/hooks/use-job';
 import { APP_NAME } from '@/lib/domain/app-name';
-import { describeTitle } from '@/lib/util/format';
+import { describeTitle } from '@/lib/domain/job-text';
 import type { JobView } from '@/lib/domain/job';
 import { JobCard } from './job-card';
 

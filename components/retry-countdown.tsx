@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { describeRetry } from '@/lib/util/format';
+import { describeRetry } from '@/lib/domain/job-text';
 
 export interface RetryCountdownProps {
   retryAt: string | null;

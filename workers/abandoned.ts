@@ -2,9 +2,10 @@
  * Jobs that BullMQ fails without running the processor: one whose workers died more often
  * than MAX_STALLED_COUNT allows. The store still says `active`; this ends it as `failed`.
  */
+import { jobError } from '../lib/domain/errors';
 import type { Logger } from '../lib/infra/logger';
 import { removeJobFiles } from '../lib/infra/job-files';
-import type { JobPublisher } from '../lib/job-events/redis';
+import type { JobEventPublisher } from '../lib/job-events/port';
 import type { QueuedDownload } from '../lib/infra/queue';
 import { isFinished } from '../lib/domain/job-state';
 import type { JobStore } from '../lib/infra/job-store';
@@ -12,7 +13,7 @@ import type { JobStore } from '../lib/infra/job-store';
 export interface AbandonedDeps {
   jobs: JobStore;
   dataDir: string;
-  publisher: JobPublisher;
+  publisher: JobEventPublisher;
   logger: Logger;
 }
 
@@ -32,7 +33,7 @@ export async function failAbandoned(deps: AbandonedDeps, queued: QueuedDownload 
           speed: 0,
           eta: null,
           retryAt: null,
-          error: { code: 'interrupted', message: 'The download was interrupted too many times: its workers stopped while running it.' },
+          error: jobError('interrupted'),
           finishedAt: new Date().toISOString(),
         },
   );

@@ -3,8 +3,7 @@
  * left while it runs, and why, whenever the bytes shown go back (the server could not resume).
  * The processor decides what the outcome means for the job.
  */
-import type { DownloadLimits } from '../lib/infra/config';
-import { downloadToFile, STARTED_OVER, type DownloadResult } from '../lib/engine/download';
+import { downloadToFile, STARTED_OVER, type DownloadLimits, type DownloadResult } from '../lib/engine/download';
 import { ProgressMeter, progressPercent } from '../lib/engine/progress-meter';
 import { formatBytes } from '../lib/util/format';
 import type { Logger } from '../lib/infra/logger';

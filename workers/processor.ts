@@ -6,8 +6,9 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { toDownloadError, type DownloadError } from '../lib/engine/errors';
-import type { JobPublisher } from '../lib/job-events/redis';
+import type { JobEventPublisher } from '../lib/job-events/port';
 import { downloadWithProgress, type AttemptSettings } from './attempt';
+import { jobErrorFrom } from './job-error';
 import { removeJobFiles } from '../lib/infra/job-files';
 import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from '../lib/infra/queue';
 import { JobReporter } from './reporter';
@@ -17,7 +18,7 @@ import type { JobSource, JobStore } from '../lib/infra/job-store';
 
 export interface ProcessorDeps extends AttemptSettings {
   jobs: JobStore;
-  publisher: JobPublisher;
+  publisher: JobEventPublisher;
   running: RunningJobs;
 }
 
@@ -138,7 +139,7 @@ async function runAttempt(
 const RECONNECTING = 'Reconnecting to continue after an interruption…';
 
 function stopped(error: DownloadError) {
-  return { speed: 0, eta: null, error: error.toJSON() };
+  return { speed: 0, eta: null, error: jobErrorFrom(error) };
 }
 
 async function stopIfCancelled(jobId: string, controller: AbortController, jobs: JobStore): Promise<void> {

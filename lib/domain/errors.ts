@@ -1,43 +1,95 @@
 /**
- * Errors as values: every failure the app reports carries a stable code, a sentence for
- * people and, where it reaches HTTP, a status. Route handlers map them in one place.
+ * Every error code a job or the API can carry, in one table: the HTTP status the API answers
+ * with (null for codes only a job's `error` carries), whether an automatic retry may get past
+ * it, and the sentence people see when nothing more precise is known. The README's table of
+ * codes is checked against this one by a test.
  */
-import type { JobError } from './job';
 
-export type AppErrorCode =
-  | 'invalid_json'
-  | 'body_too_large'
-  | 'invalid_request'
-  | 'invalid_url'
-  | 'blocked_destination'
-  | 'not_found'
-  | 'file_not_ready'
-  | 'conflict'
-  | 'unavailable'
-  | 'internal_error';
+export interface ErrorSpec {
+  /** The API's answer for this code; null when it only ever ends a job. */
+  status: number | null;
+  /** Whether the worker tries the download again on its own (see the README). */
+  retryable: boolean;
+  message: string;
+}
 
-const HTTP_STATUS: Record<AppErrorCode, number> = {
-  invalid_json: 400,
-  body_too_large: 413,
-  invalid_request: 400,
-  invalid_url: 400,
-  blocked_destination: 422,
-  not_found: 404,
-  file_not_ready: 404,
-  conflict: 409,
-  unavailable: 503,
-  internal_error: 500,
-};
+export const ERROR_CATALOGUE = {
+  // The API's answers to bad requests.
+  invalid_json: { status: 400, retryable: false, message: 'The request body is not valid JSON.' },
+  invalid_request: { status: 400, retryable: false, message: 'The request body is not valid.' },
+  body_too_large: { status: 413, retryable: false, message: 'The request body is too large.' },
+  invalid_url: { status: 400, retryable: false, message: 'That is not a valid http:// or https:// URL.' },
+  blocked_destination: {
+    status: 422,
+    retryable: false,
+    message: 'That address is on a private or local network, which this server does not download from.',
+  },
+  not_found: { status: 404, retryable: false, message: 'No job with that id.' },
+  file_not_ready: { status: 404, retryable: false, message: 'The file is not available: the download has not completed.' },
+  conflict: { status: 409, retryable: false, message: "The request does not fit the job's current state." },
+  unavailable: { status: 503, retryable: false, message: 'A service the app needs is unavailable. Try again in a moment.' },
+  internal_error: { status: 500, retryable: false, message: 'Something went wrong on our side.' },
+  // Why a download failed.
+  http_error: { status: null, retryable: false, message: 'The server answered with an error.' },
+  connection_refused: { status: null, retryable: false, message: 'The server refused the connection.' },
+  dns_not_found: { status: null, retryable: false, message: 'The name of the server could not be found.' },
+  connection_reset: { status: null, retryable: true, message: 'The connection to the server was cut.' },
+  connect_timeout: { status: null, retryable: true, message: 'The server did not answer in time.' },
+  idle_timeout: { status: null, retryable: true, message: 'The server stopped sending data.' },
+  total_timeout: { status: null, retryable: true, message: 'The download took longer than allowed.' },
+  too_many_redirects: { status: null, retryable: false, message: 'The server redirected too many times.' },
+  invalid_redirect: { status: null, retryable: false, message: 'The server redirected to an address that cannot be followed.' },
+  size_mismatch: { status: null, retryable: true, message: 'The server sent a different number of bytes than it announced.' },
+  too_large: { status: null, retryable: false, message: 'The file is larger than the limit.' },
+  disk_full: { status: null, retryable: false, message: 'There is not enough free disk space for the file.' },
+  write_failed: { status: null, retryable: false, message: 'The file could not be written to disk.' },
+  network_error: { status: null, retryable: true, message: 'The download failed because of a network error.' },
+  interrupted: {
+    status: null,
+    retryable: false,
+    message: 'The download was interrupted too many times: its workers stopped while running it.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
 
+type Catalogue = typeof ERROR_CATALOGUE;
+
+/** Every code a job's `error` or an API error answer may carry. */
+export type ErrorCode = keyof Catalogue;
+
+/** The codes the API answers with, each with its own HTTP status. */
+export type ApiErrorCode = { [K in ErrorCode]: Catalogue[K]['status'] extends number ? K : never }[ErrorCode];
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+/** A failure, as a value: a stable machine-readable code and a sentence for people. */
+export interface JobError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** A job's error with the catalogue's sentence, or a more precise one. */
+export function jobError(code: ErrorCode, message: string = ERROR_CATALOGUE[code].message): JobError {
+  return { code, message };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+/**
+ * An error the API answers with: a catalogued code, its HTTP status, and a sentence for people
+ * (the catalogue's unless a more precise one is given). The request pipeline turns it into
+ * `{"error": {"code", "message"}}`; socket.io acknowledgements carry the same `toJSON()`.
+ */
 export class AppError extends Error {
-  readonly code: AppErrorCode;
+  readonly code: ApiErrorCode;
   readonly status: number;
 
-  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ApiErrorCode, message: string = ERROR_CATALOGUE[code].message, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AppError';
     this.code = code;
-    this.status = HTTP_STATUS[code];
+    this.status = ERROR_CATALOGUE[code].status;
   }
 
   toJSON(): JobError {
@@ -45,8 +97,8 @@ export class AppError extends Error {
   }
 }
 
-export function notFound(what = 'job'): AppError {
-  return new AppError('not_found', `No ${what} with that id.`);
+export function notFound(): AppError {
+  return new AppError('not_found');
 }
 
 /** The request does not fit the job's current state (e.g. cancelling a finished download). */

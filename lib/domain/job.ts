@@ -2,6 +2,9 @@
  * The public job: the one shape that the HTTP API, the socket.io events, the worker and the
  * browser all share. Internal fields of the stored document never appear here.
  */
+import type { JobError } from './errors';
+
+export type { JobError };
 
 /** Where a job is in its life. */
 export type JobStatus =
@@ -31,11 +34,6 @@ export type JobStage =
 
 export const JOB_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
-/** A failure, as a value: a stable machine-readable code and a sentence for people. */
-export interface JobError {
-  code: string;
-  message: string;
-}
 
 export interface JobView {
   id: string;

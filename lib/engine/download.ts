@@ -14,7 +14,6 @@ import type { LookupFunction } from 'node:net';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DownloadLimits } from '../infra/config';
 import { formatBytes } from '../util/format';
 import { addressPolicy, createGuardedLookup, resolverFrom, type AddressPolicy } from './address-guard';
 import { DownloadError, toDownloadError } from './errors';
@@ -27,6 +26,17 @@ import { forgetPartial, pathInside, PART_SUFFIX, recordPartial, removePartial, r
 export { removePartial } from './partial';
 export { STARTED_OVER } from './resume';
 export { DEFAULT_MAX_REDIRECTS } from './follow';
+
+/** Bounds on one download; each has its own error code when it is hit. */
+export interface DownloadLimits {
+  maxBytes: number;
+  connectTimeoutMs: number;
+  /** Longest wait for the next byte. */
+  idleTimeoutMs: number;
+  /** Longest a whole attempt may take. */
+  totalTimeoutMs: number;
+  maxRedirects: number;
+}
 
 export interface DownloadOptions {
   url: string;

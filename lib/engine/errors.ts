@@ -1,9 +1,9 @@
 /**
- * Why a download failed, as a stable code, a sentence for people and whether trying again may
- * help. Messages name at most a host, never a full URL, so credentials in a URL never leak.
+ * The engine's own failure type: why a download failed, as a stable code, a sentence for people
+ * and whether trying again may help. The engine knows no jobs; the worker turns these into a
+ * job's error (see the error catalogue). Messages name at most a host, never a full URL, so credentials in a URL never leak.
  */
 import { STATUS_CODES } from 'node:http';
-import type { JobError } from '../domain/job';
 
 export type DownloadErrorCode =
   /** The URL is not an absolute http(s) URL. */
@@ -64,6 +64,9 @@ const RETRYABLE: Record<DownloadErrorCode, boolean> = {
   network_error: true,
 };
 
+/** Every code the engine fails with. */
+export const DOWNLOAD_ERROR_CODES = Object.keys(RETRYABLE) as DownloadErrorCode[];
+
 export interface DownloadErrorOptions {
   httpStatus?: number;
   /** Overrides the default for the code (e.g. a temporary DNS failure is worth retrying). */
@@ -82,10 +85,6 @@ export class DownloadError extends Error {
     this.code = code;
     this.httpStatus = options.httpStatus;
     this.retryable = options.retryable ?? RETRYABLE[code];
-  }
-
-  toJSON(): JobError {
-    return { code: this.code, message: this.message };
   }
 }
 

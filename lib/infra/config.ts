@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { DownloadLimits } from '../engine/download';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -28,6 +29,7 @@ const envSchema = z.object({
   MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   DOWNLOAD_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3600_000).default(2000),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -47,18 +49,9 @@ export interface Config {
   downloadAttempts: number;
   /** Wait before the second attempt; it doubles for each one after (exponential backoff). */
   retryBackoffMs: number;
+  /** How often an idle event stream sends a comment line, so proxies keep it open. */
+  sseHeartbeatMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-}
-
-/** Bounds on one download; each has its own error code when it is hit. */
-export interface DownloadLimits {
-  maxBytes: number;
-  connectTimeoutMs: number;
-  /** Longest wait for the next byte. */
-  idleTimeoutMs: number;
-  /** Longest a whole attempt may take. */
-  totalTimeoutMs: number;
-  maxRedirects: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     downloadAttempts: e.DOWNLOAD_ATTEMPTS,
     retryBackoffMs: e.RETRY_BACKOFF_MS,
+    sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { redactUrl } from '../util/redact-url';
 
 export type { Logger };
 
@@ -10,14 +11,4 @@ export function createLogger(name: string, level: string): Logger {
     // URLs may carry credentials: never log them as they came.
     redact: { paths: ['url', '*.url', 'job.url'], censor: redactUrl },
   });
-}
-
-/** `https://user:secret@host/path` → `https://***@host/path`. */
-export function redactUrl(value: unknown): unknown {
-  if (typeof value !== 'string' || !URL.canParse(value)) return value;
-  const url = new URL(value);
-  if (!url.username && !url.password) return value;
-  url.username = '***';
-  url.password = '';
-  return url.toString();
 }

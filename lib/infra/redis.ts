@@ -7,8 +7,3 @@ import { Redis, type RedisOptions } from 'ioredis';
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, ...options });
 }
-
-/** The socket.io adapter and emitter must agree on this key; it is derived from the prefix. */
-export function socketIoKey(prefix: string): string {
-  return `${prefix}:socket.io`;
-}

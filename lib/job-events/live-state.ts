@@ -42,6 +42,14 @@ function parseLiveState(raw: string | null, jobId: string): JobView | null {
   } catch {
     return null;
   }
+  return isStateOf(value, jobId) ? value : null;
+}
+
+/**
+ * Whether a value that came through Redis is a state of `jobId` that can be ordered (see
+ * `newerJob`); a damaged or foreign value is not. Redis is shared: its values are input too.
+ */
+export function isStateOf(value: unknown, jobId: string): value is JobView {
   const job = value as Partial<JobView> | null;
-  return job !== null && typeof job === 'object' && job.id === jobId && Number.isSafeInteger(job.run) && Number.isSafeInteger(job.version) ? (job as JobView) : null;
+  return typeof job === 'object' && job !== null && job.id === jobId && Number.isSafeInteger(job.run) && Number.isSafeInteger(job.version);
 }

@@ -1,26 +1,29 @@
 /**
- * How a worker or a server node tells every watching tab: it emits into the job's room through
- * Redis, and every server node's adapter hands the event to its own sockets in that room.
- * Never a broadcast.
+ * The job-events port over Redis. Publishing keeps the job's newest live state, then emits the
+ * event into the job's socket.io room with the Redis emitter, so every server node's Redis
+ * adapter hands it to the sockets in that room; following subscribes to the same room's
+ * channel. Events of one job leave one connection in order, and Redis keeps that order for
+ * every subscriber.
  */
 import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
-import type { JobView } from '../domain/job';
-import type { Logger } from '../infra/logger';
-import { socketIoKey } from '../infra/redis';
 import { jobRoom, type ServerToClientEvents } from '../domain/events';
-import type { LiveStates } from './live-state';
+import type { Logger } from '../infra/logger';
+import { createLiveStates, isStateOf, type LiveStates } from './live-state';
+import type { Following, JobEvent, JobEventFeed, JobEventPublisher } from './port';
+import { decodeRoomEvent, roomChannel, socketIoKey, wireParser } from './wire';
 
-export interface JobPublisher {
-  /** Sends the job's whole public state to its room (`job:update`). */
-  publish(job: JobView): void;
-  /** Tells the job's room that the job no longer exists (`job:deleted`). */
-  deleted(jobId: string): void;
+export interface JobEvents {
+  publisher: JobEventPublisher;
+  /** The newest state each job's watchers were sent, fresher than the stored one. */
+  live: LiveStates;
 }
 
-export function createJobPublisher(redis: Redis, redisPrefix: string, { live, logger }: { live: LiveStates; logger: Logger }): JobPublisher {
-  const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoKey(redisPrefix) });
-  return {
+/** The publishing side and the live states, built the same way by every process kind. */
+export function createJobEvents(redis: Redis, redisPrefix: string, logger: Logger): JobEvents {
+  const live = createLiveStates(redis, redisPrefix);
+  const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoKey(redisPrefix), parser: wireParser });
+  const publisher: JobEventPublisher = {
     publish(job) {
       // Kept first: on one connection Redis runs the two in order, so whoever saw the event
       // can read its state.
@@ -31,4 +34,84 @@ export function createJobPublisher(redis: Redis, redisPrefix: string, { live, lo
       emitter.to(jobRoom(jobId)).emit('job:deleted', jobId);
     },
   };
+  return { publisher, live };
+}
+
+type Listener = (event: JobEvent) => void;
+
+interface Followed {
+  jobId: string;
+  listeners: Set<Listener>;
+  /** Settles once Redis has confirmed the subscription. */
+  subscribed: Promise<unknown>;
+}
+
+/**
+ * The following side: one subscriber connection for the whole process, opened on the first
+ * `follow`. Each followed job's channel is subscribed once, however many consumers follow it,
+ * and dropped with the last of them; ioredis subscribes again by itself after a reconnect.
+ */
+export function createJobEventFeed(redis: Redis, redisPrefix: string, logger: Logger): JobEventFeed {
+  let subscriber: Redis | undefined;
+  const followed = new Map<string, Followed>(); // by channel
+
+  const connection = () => {
+    if (subscriber) return subscriber;
+    subscriber = redis.duplicate();
+    subscriber.on('error', (err: unknown) => logger.warn({ err }, 'job events connection error'));
+    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const entry = followed.get(channel.toString());
+      const event = entry && toJobEvent(entry.jobId, message);
+      if (!entry || !event) return;
+      for (const listener of entry.listeners) listener(event);
+    });
+    return subscriber;
+  };
+
+  const unfollow = (channel: string, listener: Listener) => {
+    const entry = followed.get(channel);
+    if (!entry?.listeners.delete(listener) || entry.listeners.size > 0) return;
+    followed.delete(channel);
+    subscriber?.unsubscribe(channel).catch((err: unknown) => logger.warn({ err, jobId: entry.jobId }, 'could not stop following a job'));
+  };
+
+  return {
+    async follow(jobId, listener) {
+      const channel = roomChannel(redisPrefix, jobRoom(jobId));
+      let entry = followed.get(channel);
+      if (!entry) {
+        entry = { jobId, listeners: new Set(), subscribed: connection().subscribe(channel) };
+        followed.set(channel, entry);
+      }
+      entry.listeners.add(listener);
+      try {
+        await entry.subscribed;
+      } catch (err) {
+        unfollow(channel, listener);
+        throw err;
+      }
+      let open = true;
+      const following: Following = {
+        close() {
+          if (open) unfollow(channel, listener);
+          open = false;
+        },
+      };
+      return following;
+    },
+    async close() {
+      followed.clear();
+      subscriber?.disconnect();
+    },
+  };
+}
+
+/** The port's event for a message on a job's channel, or null for anything else. */
+function toJobEvent(jobId: string, message: Buffer): JobEvent | null {
+  const decoded = decodeRoomEvent(message);
+  if (!decoded) return null;
+  const [arg] = decoded.args;
+  if (decoded.name === 'job:deleted' && arg === jobId) return { type: 'deleted', jobId };
+  if (decoded.name === 'job:update' && isStateOf(arg, jobId)) return { type: 'update', job: arg };
+  return null;
 }

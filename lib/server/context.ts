@@ -1,70 +1,55 @@
 /**
- * The per-process context: every connection the server process holds, built once by
- * `server.ts` and handed to socket.io and to Next's route handlers. Next bundles route
- * handlers apart from `server.ts`, so a module-level singleton would exist twice; the context
- * is published on `globalThis` under one symbol instead, explicitly, by the entry point.
+ * The server process's context: what every process builds (see ../shared-context) plus what
+ * only a server node needs: the queue to add jobs to, the control channel to the workers and
+ * the feed that follows jobs for streaming consumers. Built once by `server.ts`.
+ *
+ * Next bundles route handlers and server components apart from `server.ts`, so a module-level
+ * singleton would exist twice. The entry point hands the context over under one global symbol
+ * instead, and only `./route` and `serverContext()` read it: handlers receive it as an argument.
  */
-import { MongoClient } from 'mongodb';
-import type { Redis } from 'ioredis';
 import type { Config } from '../infra/config';
-import { AppError } from '../domain/errors';
 import { createControlPublisher, type ControlPublisher } from '../infra/control';
-import { createDownloadQueue, type DownloadQueue } from '../infra/queue';
-import { JobStore } from '../infra/job-store';
 import type { Logger } from '../infra/logger';
-import { createLiveStates, type LiveStates } from '../job-events/live-state';
-import { createJobPublisher, type JobPublisher } from '../job-events/redis';
-import { createRedis } from '../infra/redis';
+import { createDownloadQueue, type DownloadQueue } from '../infra/queue';
+import type { JobEventFeed } from '../job-events/port';
+import { createJobEventFeed } from '../job-events/redis';
+import { openSharedContext, type SharedContext } from '../shared-context';
+import { AppError } from '../domain/errors';
 
-export interface AppContext {
-  config: Config;
-  logger: Logger;
-  redis: Redis;
-  mongo: MongoClient;
-  jobs: JobStore;
+export interface ServerContext extends SharedContext {
   queue: DownloadQueue;
-  /** Tells a job's room (on every node) what the API did to it. */
-  publisher: JobPublisher;
   /** Tells every worker, e.g. to stop a cancelled job. */
   control: ControlPublisher;
-  /** The newest state each job's room was sent, fresher than the stored one. */
-  live: LiveStates;
-  /** Closes everything in reverse order of opening; safe to call twice. */
-  close(): Promise<void>;
+  /** Follows jobs for this node's streaming consumers (Server-Sent Events). */
+  feed: JobEventFeed;
 }
 
-export async function createAppContext(config: Config, logger: Logger): Promise<AppContext> {
-  const redis = createRedis(config.redisUrl);
-  const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 10_000 });
-  await mongo.connect();
-  const jobs = new JobStore(mongo.db());
-  await jobs.prepare();
-  const queue = createDownloadQueue({ connection: redis, prefix: config.redisPrefix });
-  const live = createLiveStates(redis, config.redisPrefix);
-  const publisher = createJobPublisher(redis, config.redisPrefix, { live, logger });
-  const control = createControlPublisher(redis, config.redisPrefix);
+export async function createServerContext(config: Config, logger: Logger): Promise<ServerContext> {
+  const shared = await openSharedContext(config, logger);
+  const queue = createDownloadQueue({ connection: shared.redis, prefix: config.redisPrefix });
+  const control = createControlPublisher(shared.redis, config.redisPrefix);
+  const feed = createJobEventFeed(shared.redis, config.redisPrefix, logger);
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await feed.close();
       await queue.close();
-      await mongo.close();
-      redis.disconnect();
+      await shared.close();
     })());
-
-  return { config, logger, redis, mongo, jobs, queue, publisher, control, live, close };
+  return { ...shared, queue, control, feed, close };
 }
 
-const CONTEXT_KEY = Symbol.for('live-downloader.app-context');
-type WithContext = typeof globalThis & { [CONTEXT_KEY]?: AppContext };
+const CONTEXT_KEY = Symbol.for('live-downloader.server-context');
+type WithContext = typeof globalThis & { [CONTEXT_KEY]?: ServerContext };
 
-/** Makes the context reachable from route handlers and server components of this process. */
-export function publishAppContext(context: AppContext | undefined): void {
+/** Hands the context to this process's route handlers and server components (undefined: take it back). */
+export function publishServerContext(context: ServerContext | undefined): void {
   (globalThis as WithContext)[CONTEXT_KEY] = context;
 }
 
-/** The context published by the entry point; a 503 AppError when there is none (yet). */
-export function appContext(): AppContext {
+/** The context the entry point handed over; a 503 AppError while there is none (starting, stopping). */
+export function serverContext(): ServerContext {
   const context = (globalThis as WithContext)[CONTEXT_KEY];
   if (!context) throw new AppError('unavailable', 'The server is starting. Try again in a moment.');
   return context;

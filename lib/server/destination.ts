@@ -6,7 +6,7 @@
  * on every connection and every redirect.
  */
 import { isIP } from 'node:net';
-import { isPublicAddress } from '../engine/address-guard';
+import { isPublicAddress } from '../util/public-address';
 
 const LOCAL_NAMES = /^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback)$|\.localhost$/i;
 

@@ -1,34 +1,29 @@
 /**
- * The one place where errors become HTTP responses: `{"error":{"code","message"}}`.
+ * The one place where errors become HTTP answers: `{"error": {"code", "message"}}` with the
+ * catalogue's status. Route handlers (./route) and the request pipeline (./pipeline) both
+ * answer through here.
  */
 import { AppError } from '../domain/errors';
-import { appContext } from './context';
+import type { Logger } from '../infra/logger';
 
-export function errorResponse(error: AppError): Response {
+/** The AppError to answer with: the error itself, or a logged 500 for anything unexpected. */
+export function toAppError(error: unknown, logger: Pick<Logger, 'error'> | undefined, where: string): AppError {
+  if (error instanceof AppError) return error;
+  if (logger) logger.error({ err: error }, `unexpected error in ${where}`);
+  // No logger: the server is starting or stopping; stderr still has it.
+  else console.error(error);
+  return new AppError('internal_error');
+}
+
+export function errorHeaders(error: AppError): Record<string, string> {
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
   // The rest of a refused body is still on its way: the connection cannot carry another request.
   if (error.code === 'body_too_large') headers.Connection = 'close';
-  return Response.json({ error: error.toJSON() }, { status: error.status, headers });
+  return headers;
 }
 
-/** Runs a route handler; AppErrors become their response, anything else a logged 500. */
-export async function handleErrors(handler: () => Promise<Response>): Promise<Response> {
-  try {
-    return await handler();
-  } catch (error) {
-    if (error instanceof AppError) return errorResponse(error);
-    logUnexpected(error);
-    return errorResponse(new AppError('internal_error', 'Something went wrong on our side.'));
-  }
-}
-
-function logUnexpected(error: unknown): void {
-  try {
-    appContext().logger.error({ err: error }, 'unexpected error in a route handler');
-  } catch {
-    // No context to log with: the server is starting or stopping; stderr still has it.
-    console.error(error);
-  }
+export function errorResponse(error: AppError): Response {
+  return Response.json({ error: error.toJSON() }, { status: error.status, headers: errorHeaders(error) });
 }
 
 /**
@@ -40,7 +35,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   try {
     return JSON.parse(text);
   } catch {
-    throw new AppError('invalid_json', 'The request body is not valid JSON.');
+    throw new AppError('invalid_json');
   }
 }
 

@@ -7,7 +7,7 @@ import type { Config } from '../infra/config';
 import { AppError, notFound } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import type { LiveStates } from '../job-events/live-state';
-import type { JobPublisher } from '../job-events/redis';
+import type { JobEventPublisher } from '../job-events/port';
 import { isJobId } from '../domain/job-input';
 import type { ControlPublisher } from '../infra/control';
 import { enqueueDownload, type DownloadQueue, type RetryPolicy } from '../infra/queue';
@@ -19,7 +19,7 @@ import { publicUrl } from '../util/redact-url';
 export interface JobServiceDeps {
   jobs: JobStore;
   queue: DownloadQueue;
-  publisher: JobPublisher;
+  publisher: JobEventPublisher;
   control: ControlPublisher;
   live: LiveStates;
   logger: Logger;

@@ -1,18 +1,21 @@
 /**
- * The socket.io side of a server node: rooms per job, a snapshot on every subscribe, and the
- * Redis adapter so that an update emitted anywhere (a worker, another node) reaches every tab.
+ * The socket.io side of a server node, one consumer of the job events: rooms per job, a
+ * snapshot on every subscribe, and the Redis adapter, which reads the events off the wire the
+ * job-events port publishes on (see ../job-events/wire), so an update published anywhere (a
+ * worker, another node) reaches every tab in the job's room.
  */
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
-import { AppError } from '../domain/errors';
+import { AppError, notFound } from '../domain/errors';
 import type { JobStore } from '../infra/job-store';
 import type { Logger } from '../infra/logger';
-import { socketIoKey } from '../infra/redis';
+import { socketIoKey, wireParser } from '../job-events/wire';
 import { isJobId } from '../domain/job-input';
 import { jobRoom, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../domain/events';
 import type { LiveStates } from '../job-events/live-state';
+import type { RequestPipeline } from './pipeline';
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -31,13 +34,15 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
-export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Realtime {
+export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipeline: RequestPipeline): Realtime {
   const pub = deps.redis.duplicate();
   const sub = deps.redis.duplicate();
   const io: RealtimeServer = new Server(httpServer, {
     serveClient: false,
-    adapter: createAdapter(pub, sub, { key: socketIoKey(deps.redisPrefix) }),
+    adapter: createAdapter(pub, sub, { key: socketIoKey(deps.redisPrefix), parser: wireParser }),
   });
+  // A handshake passes the same checks as any HTTP request before it becomes a connection.
+  io.use(pipeline.socket);
   io.on('connection', (socket) => registerJobHandlers(socket, deps));
 
   let closing: Promise<void> | undefined;
@@ -51,10 +56,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   return { io, close };
 }
 
-const invalidId = (): SubscribeAck => ({
-  ok: false,
-  error: { code: 'not_found', message: 'No job with that id.' },
-});
+const invalidId = (): SubscribeAck => ({ ok: false, error: notFound().toJSON() });
 
 function registerJobHandlers(socket: RealtimeSocket, { jobs, live, logger }: RealtimeDeps): void {
   socket.on('job:subscribe', async (jobId: unknown, ack: unknown) => {

@@ -1,10 +1,19 @@
 /**
- * The URL people see: the submitted one without credentials. The worker still downloads the
- * submitted URL, which only the stored document holds (see ./store).
+ * URLs may carry credentials (`https://user:secret@host/`): what people see and what logs keep
+ * never does. The worker still downloads the submitted URL, which only the stored document holds.
  */
-import { redactUrl } from '../infra/logger';
 
-/** `https://user:secret@host/path` → `https://***@host/path`; a URL without credentials unchanged. */
+/** `https://user:secret@host/path` → `https://***@host/path`; anything else unchanged. */
+export function redactUrl(value: unknown): unknown {
+  if (typeof value !== 'string' || !URL.canParse(value)) return value;
+  const url = new URL(value);
+  if (!url.username && !url.password) return value;
+  url.username = '***';
+  url.password = '';
+  return url.toString();
+}
+
+/** The URL people see: the submitted one without credentials. */
 export function publicUrl(url: string): string {
   const redacted = redactUrl(url);
   return typeof redacted === 'string' ? redacted : url;

@@ -4,9 +4,9 @@ import {
   assertHostAllowed,
   assertSocketAllowed,
   createGuardedLookup,
-  isPublicAddress,
   type Resolver,
 } from '../../lib/engine/address-guard';
+import { isPublicAddress } from '../../lib/util/public-address';
 import { DownloadError } from '../../lib/engine/errors';
 
 // Pure: nothing here opens a socket. Resolvers are stubs that return fixed answers.

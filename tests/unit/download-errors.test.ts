@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DownloadError, httpError, toDownloadError } from '../../lib/engine/errors';
+import { jobErrorFrom } from '../../workers/job-error';
 
 const errno = (code: string, message = `connect ${code} 10.0.0.1:80`) => Object.assign(new Error(message), { code });
 
@@ -59,7 +60,7 @@ describe('httpError', () => {
     expect(httpError(status)).toMatchObject({ code: 'http_error', httpStatus: status, message, retryable });
   });
 
-  it('serializes to the shared JobError shape', () => {
-    expect(JSON.parse(JSON.stringify(httpError(404)))).toEqual({ code: 'http_error', message: 'The server answered 404 Not Found.' });
+  it("becomes a job's error with its code and message", () => {
+    expect(jobErrorFrom(httpError(404))).toEqual({ code: 'http_error', message: 'The server answered 404 Not Found.' });
   });
 });

@@ -1,8 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { describeRetry, describeTitle, describeUrl } from '../../lib/domain/job-text';
 import {
-  describeRetry,
-  describeTitle,
-  describeUrl,
   formatBytes,
   formatDuration,
   formatEta,

@@ -4,9 +4,9 @@ import { notFound } from 'next/navigation';
 import { cache } from 'react';
 import { ConnectionAnnouncer } from '@/components/connection-announcer';
 import { LiveJob } from '@/components/live-job';
-import { appContext } from '@/lib/server/context';
+import { serverContext } from '@/lib/server/context';
 import { AppError } from '@/lib/domain/errors';
-import { describeTitle } from '@/lib/util/format';
+import { describeTitle } from '@/lib/domain/job-text';
 import { getJob } from '@/lib/server/job-service';
 import type { JobView } from '@/lib/domain/job';
 
@@ -19,7 +19,7 @@ interface JobPageProps {
 /** The stored job, read once per request (metadata and page share it); 404 when there is none. */
 const loadJob = cache(async (id: string): Promise<JobView> => {
   try {
-    return await getJob(appContext(), id);
+    return await getJob(serverContext(), id);
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_found') notFound();
     throw error;

@@ -3,33 +3,26 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import contentDisposition from 'content-disposition';
 import { parseByteRange } from '@/lib/server/byte-range';
-import { appContext } from '@/lib/server/context';
+import type { ServerContext } from '@/lib/server/context';
 import { AppError } from '@/lib/domain/errors';
-import { handleErrors } from '@/lib/server/http';
 import { jobFilePath } from '@/lib/infra/job-files';
 import { getJob } from '@/lib/server/job-service';
+import { route } from '@/lib/server/route';
 
 export const dynamic = 'force-dynamic';
 
-type Params = { params: Promise<{ id: string }> };
-
 /** GET /api/jobs/:id/file → the finished file, always as an attachment; Range supported. */
-export function GET(request: Request, { params }: Params): Promise<Response> {
-  return handleErrors(async () => serveFile(request, (await params).id, true));
-}
+export const GET = route<{ id: string }>((context, request, { id }) => serveFile(context, request, id, true));
 
 /** HEAD /api/jobs/:id/file → the same headers, no body. */
-export function HEAD(request: Request, { params }: Params): Promise<Response> {
-  return handleErrors(async () => serveFile(request, (await params).id, false));
-}
+export const HEAD = route<{ id: string }>((context, request, { id }) => serveFile(context, request, id, false));
 
-async function serveFile(request: Request, id: string, withBody: boolean): Promise<Response> {
-  const context = appContext();
+async function serveFile(context: ServerContext, request: Request, id: string, withBody: boolean): Promise<Response> {
   const job = await getJob(context, id);
   const filePath = job.status === 'completed' && job.fileName ? jobFilePath(context.config.dataDir, job.id, job.fileName) : null;
   const size = filePath ? await fileSize(filePath) : null;
   if (!filePath || size === null || !job.fileName || !job.sha256) {
-    throw new AppError('file_not_ready', 'The file is not available: the download has not completed.');
+    throw new AppError('file_not_ready');
   }
 
   // A finished file never changes: its hash is a strong validator.

@@ -1,0 +1,60 @@
+/**
+ * The worker process's context: what every process builds (see lib/shared-context) plus what
+ * only a worker needs: the downloads it runs, the control channel that stops them, and the
+ * BullMQ worker that feeds them. Built once by the entry point, download-worker.ts.
+ */
+import type { Config } from '../lib/infra/config';
+import { subscribeControl } from '../lib/infra/control';
+import type { Logger } from '../lib/infra/logger';
+import { createDownloadWorker, type DownloadWorker } from '../lib/infra/queue';
+import { openSharedContext, type SharedContext } from '../lib/shared-context';
+import { failAbandoned } from './abandoned';
+import { createDownloadProcessor } from './processor';
+import { RunningJobs } from './running-jobs';
+
+export interface WorkerContext extends SharedContext {
+  running: RunningJobs;
+  worker: DownloadWorker;
+}
+
+export async function createWorkerContext(config: Config, logger: Logger): Promise<WorkerContext> {
+  const shared = await openSharedContext(config, logger);
+  const { jobs, publisher, redis } = shared;
+  const running = new RunningJobs();
+
+  // Subscribed before the worker takes a job, so no cancel request can pass unseen.
+  const control = await subscribeControl(
+    redis,
+    config.redisPrefix,
+    (message) => {
+      if (message.type === 'cancel' && running.cancel(message.jobId)) logger.info({ jobId: message.jobId }, 'cancel request: stopping');
+    },
+    logger,
+  );
+
+  const processor = createDownloadProcessor({
+    jobs,
+    publisher,
+    running,
+    dataDir: config.dataDir,
+    allowPrivateAddresses: config.allowPrivateAddresses,
+    limits: config.limits,
+    logger,
+  });
+  const worker = createDownloadWorker(processor, { connection: redis, prefix: config.redisPrefix, concurrency: config.workerConcurrency });
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('failed', (queued, err) => {
+    failAbandoned({ jobs, publisher, logger, dataDir: config.dataDir }, queued, err).catch((failure: unknown) =>
+      logger.error({ err: failure, jobId: queued?.data.jobId }, 'could not store a job the queue failed'),
+    );
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await worker.close();
+      await control.close();
+      await shared.close();
+    })());
+  return { ...shared, running, worker, close };
+}
