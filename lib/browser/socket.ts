@@ -21,5 +21,27 @@ export function getSocket(): JobSocket {
     transports: ['websocket', 'polling'],
     tryAllTransports: true,
   });
+  retryWhenUnavailable(socket);
   return socket;
+}
+
+/** The waits before connecting again after the server said `unavailable`, the last one repeated. */
+const UNAVAILABLE_RETRY_MS = [1_000, 2_000, 5_000, 10_000];
+
+/**
+ * socket.io reconnects by itself after a lost connection, but not after the server's request
+ * pipeline refused the handshake. A refusal with `unavailable` (a node shutting down, say)
+ * means "try again", so the tab does, a little later each time; any other refusal stands.
+ */
+export function retryWhenUnavailable(tab: JobSocket): void {
+  let refusals = 0;
+  tab.on('connect', () => {
+    refusals = 0;
+  });
+  tab.on('connect_error', (err) => {
+    if (tab.active || err.message !== 'unavailable') return;
+    const wait = UNAVAILABLE_RETRY_MS[Math.min(refusals++, UNAVAILABLE_RETRY_MS.length - 1)];
+    // Spread out, so the tabs of a node that went away do not all come back at once.
+    setTimeout(() => tab.connect(), wait * (0.5 + Math.random()));
+  });
 }

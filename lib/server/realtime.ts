@@ -15,6 +15,7 @@ import { socketIoKey, wireParser } from '../job-events/wire';
 import { isJobId } from '../domain/job-input';
 import { jobRoom, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../domain/events';
 import type { LiveStates } from '../job-events/live-state';
+import { getJob } from './job-service';
 import type { RequestPipeline } from './pipeline';
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -68,13 +69,12 @@ function registerJobHandlers(socket: RealtimeSocket, { jobs, live, logger }: Rea
     // newer than the snapshot, wins on the client.
     await socket.join(jobRoom(jobId));
     try {
-      const stored = await jobs.find(jobId);
-      if (!stored) {
+      reply({ ok: true, job: await getJob({ jobs, live }, jobId) });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') {
         await socket.leave(jobRoom(jobId));
         return reply(invalidId());
       }
-      reply({ ok: true, job: await live.newest(stored) });
-    } catch (err) {
       logger.error({ err, jobId }, 'could not read a job for a subscriber');
       reply({ ok: false, error: new AppError('unavailable', 'The job could not be read. Try again.').toJSON() });
     }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import { Server } from 'socket.io';
 import { io as connect } from 'socket.io-client';
+import { retryWhenUnavailable } from '../../lib/browser/socket';
 import { AppError } from '../../lib/domain/errors';
 import { refuseWhileClosing } from '../../lib/server/checks';
 import { createRequestPipeline, type RequestFacts } from '../../lib/server/pipeline';
@@ -101,6 +102,24 @@ describe('the request pipeline', () => {
       expect(await handshake()).toMatchObject({ connected: false, message: 'unavailable' });
     } finally {
       closing = false;
+    }
+  });
+
+  it("brings a tab's socket back by itself once a node that said unavailable takes it again", async () => {
+    closing = true;
+    const tab = connect(baseUrl, { transports: ['websocket'], forceNew: true });
+    retryWhenUnavailable(tab);
+    try {
+      const refused = await new Promise<Error>((resolve) => tab.once('connect_error', resolve));
+      expect(refused.message).toBe('unavailable');
+      // socket.io itself gives up after a refusal by the server; the tab's own retry does not.
+      expect(tab.active).toBe(false);
+      closing = false;
+      await new Promise<void>((resolve) => tab.once('connect', () => resolve()));
+      expect(tab.connected).toBe(true);
+    } finally {
+      closing = false;
+      tab.disconnect();
     }
   });
 });
