@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything the test suite needs, then jest. Its exit code is jest's.
+# `npm run coverage` (COVERAGE=1): the same, with scripts/coverage.ts in place of jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -24,4 +25,6 @@ section "Type check (tsc --noEmit)"
 tsc --noEmit
 
 section "Tests (jest)"
+# `npm run coverage`: the same suite, measured (see scripts/coverage.ts).
+if [ -n "${COVERAGE:-}" ]; then exec node --import tsx scripts/coverage.ts "$@"; fi
 NODE_OPTIONS=--experimental-vm-modules exec jest --runInBand "$@"
