@@ -106,15 +106,16 @@ export async function downloadToFile(options: DownloadOptions): Promise<Download
     await mkdir(directory, { recursive: true }).catch((err: unknown) => {
       throw toDownloadError(err);
     });
-    // Asked while connecting: once the headers are in, the body must be read without delay, or
-    // bytes that arrive just before the connection breaks are lost with it.
-    const freeSpace = statfs(directory).then(({ bavail, bsize }) => bavail * bsize, () => Number.POSITIVE_INFINITY);
+    // Asked before connecting, not while: once the headers are in, the body must be read
+    // without waiting on anything, or bytes that arrive just before the connection breaks are
+    // dropped with it (and a truncated answer would report fewer bytes than it sent).
+    const freeSpace = await statfs(directory).then(({ bavail, bsize }) => bavail * bsize, () => Number.POSITIVE_INFINITY);
     const open = (headers?: Record<string, string>) => openFinalResponse(url, settings, maxRedirects, headers);
     const start = options.resume
       ? await openResumable(directory, open, signal)
       : { ...(await open()), continued: null, restartReason: null, hash: createHash('sha256') };
     try {
-      return await saveBody(start, directory, await freeSpace, options);
+      return await saveBody(start, directory, freeSpace, options);
     } finally {
       start.exchange.close();
     }
