@@ -1,7 +1,8 @@
 /**
  * The engine's own failure type: why a download failed, as a stable code, a sentence for people
  * and whether trying again may help. The engine knows no jobs; the worker turns these into a
- * job's error (see the error catalogue). Messages name at most a host, never a full URL, so credentials in a URL never leak.
+ * job's error (see the error catalogue). Messages name at most a host, never a full URL, so
+ * credentials in a URL never leak.
  */
 import { STATUS_CODES } from 'node:http';
 

@@ -26,12 +26,14 @@ function recordPolling(page: Page): string[] {
 
 describe(`when ${TABS} tabs watch one download`, () => {
   it('shows the same live state in all of them, none of them polling', async () => {
-    // Slow enough that all ten tabs are open well before it ends: opening them takes ~9 s here.
+    // The source holds its second megabyte back until every tab is open, however slow the
+    // machine is at opening them.
     const size = 4 * MB;
-    const { body: job } = await postJob(ctx.app.server.url, `${ctx.files.url}/file/${size}?rate=${192 * 1024}&seed=many-tabs`);
+    const { body: job } = await postJob(ctx.app.server.url, `${ctx.files.url}/file/${size}?rate=${MB}&seed=many-tabs&gate=many-tabs&holdafter=${MB}`);
     const tabs = await Promise.all(Array.from({ length: TABS }, () => ctx.openTab(`/jobs/${job.id}`)));
     const polled = tabs.map(recordPolling);
     for (const tab of tabs) expect(await tab.getByTestId('job-status').textContent()).not.toBe('completed');
+    ctx.files.release('many-tabs');
 
     // Every tab moves while the download runs: they are live, not stuck on the page they loaded.
     const loaded = await Promise.all(tabs.map((tab) => tab.getByTestId('job-card').getAttribute('data-version')));

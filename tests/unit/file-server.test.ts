@@ -90,6 +90,31 @@ describe('when a rate is given', () => {
   });
 });
 
+describe('when a gate holds the answer', () => {
+  it('sends the bytes before it, then the rest only once released', async () => {
+    const size = 200_000;
+    const received: number[] = [];
+    const answer = new Promise<Buffer>((resolve, reject) => {
+      request(`${server.url}/file/${size}?seed=gated&gate=g1&holdafter=65536`, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          received.push(chunk.length);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      }).end();
+    });
+    const total = () => received.reduce((a, b) => a + b, 0);
+    while (total() < 65_536) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(total()).toBe(65_536);
+    server.release('g1');
+    const body = await answer;
+    expect(createHash('sha256').update(body).digest('hex')).toBe(fixtureSha256(size, 'gated'));
+  });
+});
+
 describe('the other routes', () => {
   it('answers /status/<code> with that code', async () => {
     expect((await get('/status/418')).status).toBe(418);

@@ -3,9 +3,10 @@
  * (size, seed), generated block by block, so tests know the SHA-256 without holding the bytes.
  *
  *   /file/<bytes>?seed=&rate=<bytes/s>&chunk=<bytes>&nolength=1&name=<file name>&etag=
- *       &noetag=1&norange=1&dropafter=<bytes>
+ *       &noetag=1&norange=1&dropafter=<bytes>&gate=<name>&holdafter=<bytes>
  *       the content; Range `bytes=N-` (206) honoured unless If-Range names another ETag or
- *       norange=1; a whole answer (no Range) is cut off after `dropafter` bytes
+ *       norange=1; a whole answer (no Range) is cut off after `dropafter` bytes; with a gate,
+ *       the bytes after `holdafter` wait until the test calls `release(name)`
  *   /status/<code>                       an empty answer with that status
  *   /redirect/<n>?to=<path or URL>&status=<3xx>   n redirects (relative Locations), then `to`
  *   /lie/<claimed>/<actual>              Content-Length: claimed, then actual bytes and close
@@ -27,6 +28,8 @@ export interface FileServer {
   readonly connections: number;
   /** Every request so far, oldest first. */
   readonly requests: ReadonlyArray<FixtureRequest>;
+  /** Lets the answers held at the gate `name` go on (see `gate=`); also those that reach it later. */
+  release(name: string): void;
   /** Stops the server and destroys open sockets. Idempotent. */
   close(): Promise<void>;
 }
@@ -91,12 +94,18 @@ function drained(res: ServerResponse): Promise<void> {
 async function send(
   res: ServerResponse,
   stop: AbortSignal,
-  o: { size: number; seed: string; start?: number; rate?: number; chunk?: number; dropAfter?: number },
+  o: { size: number; seed: string; start?: number; rate?: number; chunk?: number; dropAfter?: number; hold?: { after: number; until: Promise<void> } },
 ) {
   const piece = o.chunk ?? (o.rate ? Math.max(1, Math.min(BLOCK, Math.floor(o.rate / 20))) : BLOCK);
-  const began = Date.now();
+  let began = Date.now();
   let sent = 0;
   for (const chunk of fixtureChunks(o.size, o.seed, o.start, piece)) {
+    if (o.hold && sent >= o.hold.after) {
+      const heldAt = Date.now();
+      await Promise.race([o.hold.until, new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }))]);
+      began += Date.now() - heldAt; // the rate goes on from where it was, with no burst
+      o.hold = undefined;
+    }
     if (o.rate) {
       // Each piece leaves when the time its bytes are worth has passed, so N bytes take N/rate s.
       const due = began + ((sent + chunk.length) / o.rate) * 1000 - Date.now();
@@ -125,6 +134,15 @@ export async function startFileServer({ host = '127.0.0.1', port = 0 }: FileServ
   const stopping = new AbortController();
   let connections = 0;
   const requests: FixtureRequest[] = [];
+  const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+  const gate = (name: string) => {
+    if (!gates.has(name)) {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gates.set(name, { opened, open });
+    }
+    return gates.get(name)!;
+  };
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fixture');
@@ -149,7 +167,9 @@ export async function startFileServer({ host = '127.0.0.1', port = 0 }: FileServ
       if (start > 0) res.setHeader('Content-Range', `bytes ${start}-${size - 1}/${size}`);
       res.writeHead(start > 0 ? 206 : 200, { 'Content-Type': 'application/octet-stream' });
       const dropAfter = start === 0 ? num(q.get('dropafter')) : undefined;
-      void send(res, stopping.signal, { size, seed, start, rate: num(q.get('rate')), chunk: num(q.get('chunk')), dropAfter });
+      const gateName = q.get('gate');
+      const hold = gateName ? { after: num(q.get('holdafter')) ?? 0, until: gate(gateName).opened } : undefined;
+      void send(res, stopping.signal, { size, seed, start, rate: num(q.get('rate')), chunk: num(q.get('chunk')), dropAfter, hold });
     } else if (route === 'status') {
       res.writeHead(Number(a) || 500).end();
     } else if (route === 'redirect' && Number(a) >= 1) {
@@ -186,6 +206,7 @@ export async function startFileServer({ host = '127.0.0.1', port = 0 }: FileServ
       return connections;
     },
     requests,
+    release: (name) => gate(name).open(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         stopping.abort();
