@@ -98,7 +98,7 @@ describe('when the input is bad', () => {
     // The form's own check passes this URL; on its way the request's body turns bad, so the
     // message shown can only be the API's answer.
     const sent = `${ctx.files.url}/file/1000`;
-    const bad = `https://example.com/${'a'.repeat(2100)}`;
+    const bad = `https://example.invalid/${'a'.repeat(2100)}`;
     await page.route('**/api/jobs', (route) => route.continue({ postData: JSON.stringify({ url: bad }) }));
     const { status, body } = await postJob(ctx.app.server.url, bad);
     expect(status).toBe(400);

@@ -35,8 +35,8 @@ describe('POST /api/jobs', () => {
     ['a url that is not a string', '{"url": 5}', 'invalid_url'],
     ['a malformed url', '{"url": "not a url"}', 'invalid_url'],
     ['another scheme', '{"url": "ftp://example.com/a"}', 'invalid_url'],
-    ['a url over 2048 characters', JSON.stringify({ url: `https://example.com/${'a'.repeat(2100)}` }), 'invalid_url'],
-    ['a body that is not an object', '["https://example.com"]', 'invalid_request'],
+    ['a url over 2048 characters', JSON.stringify({ url: `https://example.invalid/${'a'.repeat(2100)}` }), 'invalid_url'],
+    ['a body that is not an object', '["https://example.invalid"]', 'invalid_request'],
   ])('answers 400 to %s with a code and a message', async (_what, body, code) => {
     const response = await post(body);
     expect(response.status).toBe(400);
@@ -45,7 +45,7 @@ describe('POST /api/jobs', () => {
   });
 
   it('answers 413 to a body too large to hold a request, sent with or without a length', async () => {
-    const huge = JSON.stringify({ url: `https://example.com/${'a'.repeat(1024 * 1024)}` });
+    const huge = JSON.stringify({ url: `https://example.invalid/${'a'.repeat(1024 * 1024)}` });
     const withLength = await post(huge);
     expect(withLength.status).toBe(413);
     expect(withLength.body.error.code).toBe('body_too_large');
@@ -130,7 +130,7 @@ describe('when private addresses are not allowed (the default)', () => {
   );
 
   it('accepts a public name, leaving the resolved address to the worker', async () => {
-    const { status } = await postJob(guarded.server.url, 'https://downloads.example.com/a.iso');
+    const { status } = await postJob(guarded.server.url, 'https://downloads.example.invalid/a.iso');
     expect(status).toBe(201);
   });
 });
