@@ -72,10 +72,6 @@ export function jobError(code: ErrorCode, message: string = ERROR_CATALOGUE[code
   return { code, message };
 }
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
-}
-
 /**
  * An error the API answers with: a catalogued code, its HTTP status, and a sentence for people
  * (the catalogue's unless a more precise one is given). The request pipeline turns it into

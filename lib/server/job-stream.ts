@@ -21,7 +21,7 @@ type StreamDeps = Pick<ServerContext, 'feed' | 'jobs' | 'live'>;
 
 const encoder = new TextEncoder();
 
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   // `no-transform`: compressing would hold events back until a buffer fills.
   'Cache-Control': 'no-cache, no-transform',
