@@ -8,7 +8,7 @@ import next from 'next';
 import { loadConfig } from './lib/infra/config';
 import { createLogger } from './lib/infra/logger';
 import { onShutdown } from './lib/infra/shutdown';
-import { refuseWhileClosing } from './lib/server/checks';
+import { refuseWhileClosing, requireKnownHost, requireOwnOrigin } from './lib/server/checks';
 import { createServerContext, publishServerContext } from './lib/server/context';
 import { createRequestPipeline } from './lib/server/pipeline';
 import { attachRealtime } from './lib/server/realtime';
@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   publishServerContext(context);
 
   let closing = false;
-  const pipeline = createRequestPipeline([refuseWhileClosing(() => closing)], logger);
+  const pipeline = createRequestPipeline(
+    [refuseWhileClosing(() => closing), requireKnownHost(config), requireOwnOrigin(config)],
+    logger,
+  );
 
   // socket.io takes every /socket.io/ request and upgrade before Next sees it; engine.io keeps
   // its default `destroyUpgrade`, which ends only upgrades that no one answered.

@@ -24,6 +24,12 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: 'That address is on a private or local network, which this server does not download from.',
   },
+  forbidden_origin: {
+    status: 403,
+    retryable: false,
+    message: "Requests that change jobs must come from this app's own pages (or an allowed origin), with a JSON body.",
+  },
+  forbidden_host: { status: 403, retryable: false, message: 'This server does not answer to that host name.' },
   not_found: { status: 404, retryable: false, message: 'No job with that id.' },
   file_not_ready: { status: 404, retryable: false, message: 'The file is not available: the download has not completed.' },
   conflict: { status: 409, retryable: false, message: "The request does not fit the job's current state." },

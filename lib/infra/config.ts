@@ -29,6 +29,14 @@ const envSchema = z.object({
   MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   DOWNLOAD_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(3600_000).default(2000),
+  /** The address people reach the app at; its host is the one the Host header may name besides loopback. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Other origins whose pages may change jobs and open sockets, comma-separated. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }).refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, 'must be an origin: scheme://host[:port], no path'))),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -49,6 +57,10 @@ export interface Config {
   downloadAttempts: number;
   /** Wait before the second attempt; it doubles for each one after (exponential backoff). */
   retryBackoffMs: number;
+  /** Where people reach the app, when it is not on loopback only. */
+  publicUrl: string | null;
+  /** Origins besides the app's own whose pages may change jobs and open sockets. */
+  allowedOrigins: string[];
   /** How often an idle event stream sends a comment line, so proxies keep it open. */
   sseHeartbeatMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -87,6 +99,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     downloadAttempts: e.DOWNLOAD_ATTEMPTS,
     retryBackoffMs: e.RETRY_BACKOFF_MS,
+    publicUrl: e.PUBLIC_URL ?? null,
+    allowedOrigins: e.ALLOWED_ORIGINS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
   };

@@ -21,6 +21,16 @@ describe('settings', () => {
     expect(loadConfig({ ALLOW_PRIVATE_ADDRESSES: 'false' }).allowPrivateAddresses).toBe(false);
   });
 
+  it('read the public address and the allowed origins, refusing anything that is not an origin', () => {
+    expect(loadConfig({})).toMatchObject({ publicUrl: null, allowedOrigins: [] });
+    const config = loadConfig({ PUBLIC_URL: 'https://dl.example.invalid', ALLOWED_ORIGINS: ' http://a.invalid:8080 ,https://b.invalid' });
+    expect(config).toMatchObject({ publicUrl: 'https://dl.example.invalid', allowedOrigins: ['http://a.invalid:8080', 'https://b.invalid'] });
+    for (const bad of ['http://a.invalid/path', 'ftp://a.invalid', 'not a url']) {
+      expect(() => loadConfig({ ALLOWED_ORIGINS: bad })).toThrow(/ALLOWED_ORIGINS/);
+    }
+    expect(() => loadConfig({ PUBLIC_URL: 'dl.example.invalid' })).toThrow(/PUBLIC_URL/);
+  });
+
   it('refuse a bad value and name every variable at fault', () => {
     const attempt = () => loadConfig({ PORT: 'eighty', ALLOW_PRIVATE_ADDRESSES: 'yes please', MONGODB_URI: 'postgres://x' });
     expect(attempt).toThrow(ConfigError);
