@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   too_many_redirects: { status: null, retryable: false, message: 'The server redirected too many times.' },
   invalid_redirect: { status: null, retryable: false, message: 'The server redirected to an address that cannot be followed.' },
   size_mismatch: { status: null, retryable: true, message: 'The server sent a different number of bytes than it announced.' },
+  too_slow: { status: null, retryable: true, message: 'The server sent data more slowly than the minimum speed.' },
   too_large: { status: null, retryable: false, message: 'The file is larger than the limit.' },
   disk_full: { status: null, retryable: false, message: 'There is not enough free disk space for the file.' },
   write_failed: { status: null, retryable: false, message: 'The file could not be written to disk.' },

@@ -36,6 +36,9 @@ export interface DownloadLimits {
   /** Longest a whole attempt may take. */
   totalTimeoutMs: number;
   maxRedirects: number;
+  /** Slower than this over a whole `minSpeedWindowMs` fails `too_slow` (curl's --speed-limit); 0: no minimum. */
+  minSpeedBytesPerS: number;
+  minSpeedWindowMs: number;
 }
 
 export interface DownloadOptions {
@@ -185,6 +188,7 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
   });
   // At the offset, not appended: whatever lies beyond it was never counted.
   const file = createWriteStream(partPath, resumeFrom > 0 ? { flags: 'r+', start: resumeFrom } : { flags: 'w' });
+  const stopWatching = watchSpeed(exchange, options.limits, () => bytes);
   try {
     await pipeline(exchange.response, counter, file);
     if (bytesTotal !== null && bytes !== bytesTotal) throw sizeMismatch(bytesTotal, bytes);
@@ -200,8 +204,30 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
     const resumable = await noted; // also: nothing may write the note after it is removed
     if (!(error.retryable && validator && resumable)) await removePartial(directory);
     throw error;
+  } finally {
+    stopWatching();
   }
   return { fileName, filePath, bytes, bytesTotal, sha256: hash.digest('hex'), resumedFrom: resumeFrom };
+}
+
+/**
+ * Cuts the body when fewer bytes than the minimum speed allows arrive in a whole window, so a
+ * server that trickles a byte now and then cannot hold a download slot for hours. Returns the
+ * function that stops watching.
+ */
+function watchSpeed(exchange: Exchange, limits: Partial<DownloadLimits> | undefined, bytes: () => number): () => void {
+  const { minSpeedBytesPerS: perSecond = 0, minSpeedWindowMs: windowMs = 0 } = limits ?? {};
+  if (perSecond <= 0 || windowMs <= 0) return () => {};
+  let atWindowStart = bytes();
+  const timer = setInterval(() => {
+    if (bytes() - atWindowStart < (perSecond * windowMs) / 1000) {
+      exchange.response.destroy(
+        new DownloadError('too_slow', `The server sent less than ${formatBytes(perSecond)}/s for ${windowMs / 1000} s.`),
+      );
+    }
+    atWindowStart = bytes();
+  }, windowMs);
+  return () => clearInterval(timer);
 }
 
 /** A file the disk cannot hold, refused at once rather than after filling the disk. */

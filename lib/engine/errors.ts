@@ -40,7 +40,9 @@ export type DownloadErrorCode =
   /** The caller's signal stopped the download. */
   | 'aborted'
   /** Any other network failure (TLS, unreachable host, protocol error). */
-  | 'network_error';
+  | 'network_error'
+  /** Fewer bytes than the minimum speed over a whole window. */
+  | 'too_slow';
 
 /** Whether a second attempt may succeed; `http_error` is decided by its status instead. */
 const RETRYABLE: Record<DownloadErrorCode, boolean> = {
@@ -63,6 +65,8 @@ const RETRYABLE: Record<DownloadErrorCode, boolean> = {
   write_failed: false,
   aborted: false,
   network_error: true,
+  // As curl counts a speed-limit failure: a timeout, which may pass; the next attempt resumes.
+  too_slow: true,
 };
 
 /** Every code the engine fails with. */

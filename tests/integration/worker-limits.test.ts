@@ -18,6 +18,9 @@ const MAX_BYTES = 100_000;
 const MAX_REDIRECTS = 2;
 const IDLE_MS = 500;
 const ATTEMPTS = 3;
+/** Bytes a second, and the window they are counted over. */
+const MIN_SPEED = 5_000;
+const MIN_SPEED_WINDOW_MS = 2_000;
 
 const ctx = useWatchingApp({
   workers: 0,
@@ -28,6 +31,8 @@ const ctx = useWatchingApp({
     MAX_REDIRECTS: String(MAX_REDIRECTS),
     IDLE_TIMEOUT_MS: String(IDLE_MS),
     DOWNLOAD_ATTEMPTS: String(ATTEMPTS),
+    MIN_SPEED_BYTES_PER_S: String(MIN_SPEED),
+    MIN_SPEED_WINDOW_MS: String(MIN_SPEED_WINDOW_MS),
     RETRY_BACKOFF_MS: '100',
   },
 });
@@ -43,6 +48,8 @@ const PATHS = {
   stall: '/stall/1000',
   // Slower in total than the idle limit, but never silent for long: 2 KB every 50 ms, 1.6 s in all.
   slowButSteady: '/file/64000?seed=steady&rate=40000',
+  // A fifth of the minimum speed, never silent long enough for the idle limit.
+  trickle: '/file/64000?seed=trickle&rate=1000',
 };
 type Case = keyof typeof PATHS;
 
@@ -127,5 +134,19 @@ describe('when a source stalls mid-body for longer than IDLE_TIMEOUT_MS', () => 
 
   it('does not time out a slow source that keeps sending', () => {
     expect(final('slowButSteady')).toMatchObject({ status: 'completed', attempt: 1, sha256: fixtureSha256(64_000, 'steady') });
+  });
+});
+
+describe('when a source sends more slowly than MIN_SPEED_BYTES_PER_S over a whole window', () => {
+  it('fails each attempt with too_slow, continues the partial file in the next, and fails after the last', () => {
+    const updates = runs.get('trickle')!;
+    const waits = updates.filter((u) => u.stage === 'retrying');
+    expect(waits.map((u) => u.attempt)).toEqual([2, 3]);
+    for (const wait of waits) expect(wait).toMatchObject({ status: 'queued', error: { code: 'too_slow' } });
+    expect(final('trickle')).toMatchObject({ status: 'failed', attempt: ATTEMPTS, error: { code: 'too_slow' } });
+    // The later attempts asked for the rest only.
+    const asked = ctx.files.requests.filter((r) => r.path === PATHS.trickle);
+    expect(asked).toHaveLength(ATTEMPTS);
+    expect(asked.slice(1).every((r) => /^bytes=[1-9]\d*-$/.test(r.range ?? ''))).toBe(true);
   });
 });

@@ -47,6 +47,8 @@ describe('settings', () => {
       idleTimeoutMs: 30_000,
       totalTimeoutMs: 21_600_000,
       maxRedirects: 5,
+      minSpeedBytesPerS: 1024,
+      minSpeedWindowMs: 60_000,
     });
     expect(config).toMatchObject({ downloadAttempts: 5, retryBackoffMs: 2000 });
   });
@@ -58,10 +60,20 @@ describe('settings', () => {
       IDLE_TIMEOUT_MS: '500',
       TOTAL_TIMEOUT_MS: '60000',
       MAX_REDIRECTS: '0',
+      MIN_SPEED_BYTES_PER_S: '0',
+      MIN_SPEED_WINDOW_MS: '1000',
       DOWNLOAD_ATTEMPTS: '2',
       RETRY_BACKOFF_MS: '0',
     });
-    expect(config.limits).toEqual({ maxBytes: 1_048_576, connectTimeoutMs: 250, idleTimeoutMs: 500, totalTimeoutMs: 60_000, maxRedirects: 0 });
+    expect(config.limits).toEqual({
+      maxBytes: 1_048_576,
+      connectTimeoutMs: 250,
+      idleTimeoutMs: 500,
+      totalTimeoutMs: 60_000,
+      maxRedirects: 0,
+      minSpeedBytesPerS: 0,
+      minSpeedWindowMs: 1000,
+    });
     expect(config).toMatchObject({ downloadAttempts: 2, retryBackoffMs: 0 });
   });
 
@@ -73,6 +85,8 @@ describe('settings', () => {
     ['TOTAL_TIMEOUT_MS', 'forever'],
     ['MAX_REDIRECTS', '21'],
     ['MAX_REDIRECTS', '-1'],
+    ['MIN_SPEED_BYTES_PER_S', '-5'],
+    ['MIN_SPEED_WINDOW_MS', '50'],
     ['DOWNLOAD_ATTEMPTS', '0'],
     ['RETRY_BACKOFF_MS', '-5'],
   ])('refuse %s=%s', (name, value) => {

@@ -31,6 +31,25 @@ describe('when the file is larger than the limit', () => {
   });
 });
 
+describe('when the server sends more slowly than the minimum speed', () => {
+  const minimum = { minSpeedBytesPerS: 20_000, minSpeedWindowMs: 1000 };
+
+  it('fails with too_slow after a whole window, keeping what arrived for the next attempt', async () => {
+    // 2,000 bytes a second: a tenth of the minimum.
+    const err = await failure(download('/file/100000?rate=2000&seed=trickle', { limits: minimum }));
+    expect(err.code).toBe('too_slow');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/less than 19\.5 KB\/s for 1 s/);
+    expect(await readdir(sandbox.directory)).toEqual(expect.arrayContaining(['100000.part']));
+  });
+
+  it('lets a transfer above the minimum through, however long it takes', async () => {
+    // 80,000 bytes a second for a second and a half: four times the minimum in every window.
+    const result = await download('/file/120000?rate=80000&seed=steady-enough', { limits: minimum });
+    expect(result.sha256).toBe(fixtureSha256(120_000, 'steady-enough'));
+  });
+});
+
 describe('when the time limits are hit', () => {
   it('fails with connect_timeout when no connection is made in time', async () => {
     const before = sandbox.server.connections;
