@@ -36,6 +36,8 @@ export interface DownloadLimits {
   /** Longest a whole attempt may take. */
   totalTimeoutMs: number;
   maxRedirects: number;
+  /** Free disk space never used (MIN_FREE_BYTES): a download that would go below it fails `disk_full`. */
+  minFreeBytes: number;
   /** Slower than this over a whole `minSpeedWindowMs` fails `too_slow` (curl's --speed-limit); 0: no minimum. */
   minSpeedBytesPerS: number;
   minSpeedWindowMs: number;
@@ -112,7 +114,7 @@ export async function downloadToFile(options: DownloadOptions): Promise<Download
     // Asked before connecting, not while: once the headers are in, the body must be read
     // without waiting on anything, or bytes that arrive just before the connection breaks are
     // dropped with it (and a truncated answer would report fewer bytes than it sent).
-    const freeSpace = await statfs(directory).then(({ bavail, bsize }) => bavail * bsize, () => Number.POSITIVE_INFINITY);
+    const freeSpace = await freeSpaceIn(directory);
     const open = (headers?: Record<string, string>) => openFinalResponse(url, settings, maxRedirects, headers);
     const start = options.resume
       ? await openResumable(directory, open, signal)
@@ -165,7 +167,9 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
   const partPath = `${filePath}${PART_SUFFIX}`;
   const maxBytes = options.limits?.maxBytes ?? Number.POSITIVE_INFINITY;
   if (bytesTotal !== null && bytesTotal > maxBytes) throw tooLarge(maxBytes);
-  if (bytesTotal !== null && bytesTotal - resumeFrom > freeSpace) throw noRoom(bytesTotal - resumeFrom, freeSpace);
+  const reserve = options.limits?.minFreeBytes ?? 0;
+  const needed = bytesTotal === null ? 0 : bytesTotal - resumeFrom;
+  if (needed > freeSpace - reserve) throw noRoom(needed, freeSpace, reserve);
   // Written alongside the body; a failure to write it only means the next attempt starts over.
   const noted = validator && resumeFrom === 0 ? recordPartial(directory, { fileName, validator, bytesTotal }).then(() => true, () => false) : Promise.resolve(true);
   options.onResponse?.({ fileName, bytesTotal, resumedFrom: resumeFrom, restartReason: start.restartReason });
@@ -188,7 +192,7 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
   });
   // At the offset, not appended: whatever lies beyond it was never counted.
   const file = createWriteStream(partPath, resumeFrom > 0 ? { flags: 'r+', start: resumeFrom } : { flags: 'w' });
-  const stopWatching = watchSpeed(exchange, options.limits, () => bytes);
+  const stopWatching = [watchSpeed(exchange, options.limits, () => bytes), watchReserve(exchange, directory, reserve)];
   try {
     await pipeline(exchange.response, counter, file);
     if (bytesTotal !== null && bytes !== bytesTotal) throw sizeMismatch(bytesTotal, bytes);
@@ -205,7 +209,7 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
     if (!(error.retryable && validator && resumable)) await removePartial(directory);
     throw error;
   } finally {
-    stopWatching();
+    for (const stop of stopWatching) stop();
   }
   return { fileName, filePath, bytes, bytesTotal, sha256: hash.digest('hex'), resumedFrom: resumeFrom };
 }
@@ -230,9 +234,33 @@ function watchSpeed(exchange: Exchange, limits: Partial<DownloadLimits> | undefi
   return () => clearInterval(timer);
 }
 
+/** How often the free space is read again while a body is written. */
+const RESERVE_CHECK_MS = 1000;
+
+async function freeSpaceIn(directory: string): Promise<number> {
+  return statfs(directory).then(({ bavail, bsize }) => bavail * bsize, () => Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Keeps `reserve` bytes free on the disk while the body is written (a size that was not
+ * announced, a server that sends more than it said, other downloads beside this one): once the
+ * free space falls to it, the body is cut with `disk_full`.
+ */
+function watchReserve(exchange: Exchange, directory: string, reserve: number): () => void {
+  if (reserve <= 0) return () => {};
+  const timer = setInterval(() => {
+    void freeSpaceIn(directory).then((free) => {
+      if (free <= reserve) exchange.response.destroy(noRoom(0, free, reserve));
+    });
+  }, RESERVE_CHECK_MS);
+  return () => clearInterval(timer);
+}
+
 /** A file the disk cannot hold, refused at once rather than after filling the disk. */
-function noRoom(needed: number, free: number): DownloadError {
-  return new DownloadError('disk_full', `Not enough free disk space: the file needs ${formatBytes(needed)}, ${formatBytes(free)} are free.`);
+function noRoom(needed: number, free: number, reserve: number): DownloadError {
+  const facts = [needed > 0 ? `the file needs ${formatBytes(needed)}` : '', `${formatBytes(Math.max(0, free))} are free`];
+  if (reserve > 0) facts.push(`${formatBytes(reserve)} are kept in reserve`);
+  return new DownloadError('disk_full', `Not enough free disk space: ${facts.filter(Boolean).join(', ')}.`);
 }
 
 /** Waits until the file descriptor is released, so that a removed .part cannot come back. */

@@ -47,6 +47,7 @@ describe('settings', () => {
       idleTimeoutMs: 30_000,
       totalTimeoutMs: 21_600_000,
       maxRedirects: 5,
+      minFreeBytes: 1024 ** 3,
       minSpeedBytesPerS: 1024,
       minSpeedWindowMs: 60_000,
     });
@@ -60,6 +61,7 @@ describe('settings', () => {
       IDLE_TIMEOUT_MS: '500',
       TOTAL_TIMEOUT_MS: '60000',
       MAX_REDIRECTS: '0',
+      MIN_FREE_BYTES: '0',
       MIN_SPEED_BYTES_PER_S: '0',
       MIN_SPEED_WINDOW_MS: '1000',
       DOWNLOAD_ATTEMPTS: '2',
@@ -71,6 +73,7 @@ describe('settings', () => {
       idleTimeoutMs: 500,
       totalTimeoutMs: 60_000,
       maxRedirects: 0,
+      minFreeBytes: 0,
       minSpeedBytesPerS: 0,
       minSpeedWindowMs: 1000,
     });
@@ -86,6 +89,7 @@ describe('settings', () => {
     ['MAX_REDIRECTS', '21'],
     ['MAX_REDIRECTS', '-1'],
     ['MIN_SPEED_BYTES_PER_S', '-5'],
+    ['MIN_FREE_BYTES', '1GB'],
     ['MIN_SPEED_WINDOW_MS', '50'],
     ['DOWNLOAD_ATTEMPTS', '0'],
     ['RETRY_BACKOFF_MS', '-5'],

@@ -1,6 +1,6 @@
 /** The size and time limits and what a write failure does, against the local fixture server on loopback. */
 import type { LookupFunction } from 'node:net';
-import { readdir, symlink } from 'node:fs/promises';
+import { readdir, statfs, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { failure, useDownloadSandbox } from '../utils/download-sandbox';
@@ -78,6 +78,40 @@ describe('when the time limits are hit', () => {
   it('leaves a download that ends in time alone', async () => {
     const result = await download('/file/20000', { limits: { totalTimeoutMs: 5_000 } });
     expect(result.bytes).toBe(20_000);
+  });
+});
+
+describe('when a download would eat into the disk reserve (MIN_FREE_BYTES)', () => {
+  const freeNow = async () => {
+    const { bavail, bsize } = await statfs(sandbox.directory);
+    return bavail * bsize;
+  };
+
+  it('refuses at once a file whose announced size would cross it', async () => {
+    const minFreeBytes = (await freeNow()) - 1_000_000; // about a megabyte left to use
+    const err = await failure(download('/file/5000000', { limits: { minFreeBytes } }));
+    expect(err).toMatchObject({ code: 'disk_full', retryable: false });
+    expect(err.message).toMatch(/the file needs .+, .+ are free, .+ are kept in reserve\.$/);
+    expect(await readdir(sandbox.directory)).toEqual([]);
+  });
+
+  it('lets through a file that leaves it free', async () => {
+    const minFreeBytes = (await freeNow()) - 50_000_000;
+    expect((await download('/file/100000?seed=fits', { limits: { minFreeBytes } })).sha256).toBe(fixtureSha256(100_000, 'fits'));
+  });
+
+  it('stops a download whose size was not announced once the free space reaches it', async () => {
+    const minFreeBytes = (await freeNow()) - 1_000_000;
+    // 3 MB, then nothing until released: only the reserve can end this download.
+    const pending = failure(download('/file/6000000?nolength=1&seed=reserve&gate=reserve&holdafter=3000000', { limits: { minFreeBytes } }));
+    try {
+      const err = await pending;
+      expect(err).toMatchObject({ code: 'disk_full', retryable: false });
+      expect(err.message).toMatch(/are kept in reserve\.$/);
+    } finally {
+      sandbox.server.release('reserve');
+    }
+    expect(await readdir(sandbox.directory)).toEqual([]);
   });
 });
 
