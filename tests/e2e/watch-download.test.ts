@@ -85,7 +85,7 @@ describe('when a user pastes a URL and watches it download', () => {
 describe('when the input is bad', () => {
   it("shows the API's message", async () => {
     const page = await openTab('/');
-    const bad = 'ftp://example.com/file.iso';
+    const bad = 'ftp://files.invalid/file.iso';
     const { body } = await postJob(ctx.app.server.url, bad);
     await submit(page, bad);
     const alert = page.getByRole('alert').filter({ hasText: body.error.message });

@@ -34,7 +34,7 @@ describe('POST /api/jobs', () => {
     ['a missing url', '{}', 'invalid_url'],
     ['a url that is not a string', '{"url": 5}', 'invalid_url'],
     ['a malformed url', '{"url": "not a url"}', 'invalid_url'],
-    ['another scheme', '{"url": "ftp://example.com/a"}', 'invalid_url'],
+    ['another scheme', '{"url": "ftp://files.invalid/a"}', 'invalid_url'],
     ['a url over 2048 characters', JSON.stringify({ url: `https://example.invalid/${'a'.repeat(2100)}` }), 'invalid_url'],
     ['a body that is not an object', '["https://example.invalid"]', 'invalid_request'],
   ])('answers 400 to %s with a code and a message', async (_what, body, code) => {
@@ -130,7 +130,7 @@ describe('when private addresses are not allowed (the default)', () => {
   );
 
   it('accepts a public name, leaving the resolved address to the worker', async () => {
-    const { status } = await postJob(guarded.server.url, 'https://downloads.example.invalid/a.iso');
+    const { status } = await postJob(guarded.server.url, 'https://downloads.mirror.invalid/a.iso');
     expect(status).toBe(201);
   });
 });

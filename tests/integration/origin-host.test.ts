@@ -40,7 +40,7 @@ const json = { 'Content-Type': 'application/json' };
 
 describe('the Host header', () => {
   it.each(['/api/health', '/', '/api/jobs/00000000-0000-4000-8000-000000000000/events'])('must name the app for %s', async (path) => {
-    const answer = await send('GET', path, { Host: `rebound.example.invalid:${port}` });
+    const answer = await send('GET', path, { Host: `rebound.attacker.invalid:${port}` });
     expect(answer).toEqual({ status: 403, body: { error: { code: 'forbidden_host', message: expect.any(String) } } });
   });
 
@@ -95,7 +95,7 @@ describe('a socket.io handshake', () => {
   });
 
   it('is refused under a host name that is not the app', async () => {
-    expect(await handshake({ Host: `rebound.example.invalid:${port}`, Origin: `http://rebound.example.invalid:${port}` })).toBe('forbidden_host');
+    expect(await handshake({ Host: `rebound.attacker.invalid:${port}`, Origin: `http://rebound.attacker.invalid:${port}` })).toBe('forbidden_host');
   });
 
   it("is taken from the app's own page, an allowed origin, or no page", async () => {

@@ -23,12 +23,12 @@ describe('settings', () => {
 
   it('read the public address and the allowed origins, refusing anything that is not an origin', () => {
     expect(loadConfig({})).toMatchObject({ publicUrl: null, allowedOrigins: [] });
-    const config = loadConfig({ PUBLIC_URL: 'https://dl.example.invalid', ALLOWED_ORIGINS: ' http://a.invalid:8080 ,https://b.invalid' });
-    expect(config).toMatchObject({ publicUrl: 'https://dl.example.invalid', allowedOrigins: ['http://a.invalid:8080', 'https://b.invalid'] });
+    const config = loadConfig({ PUBLIC_URL: 'https://dl.home.invalid', ALLOWED_ORIGINS: ' http://a.invalid:8080 ,https://b.invalid' });
+    expect(config).toMatchObject({ publicUrl: 'https://dl.home.invalid', allowedOrigins: ['http://a.invalid:8080', 'https://b.invalid'] });
     for (const bad of ['http://a.invalid/path', 'ftp://a.invalid', 'not a url']) {
       expect(() => loadConfig({ ALLOWED_ORIGINS: bad })).toThrow(/ALLOWED_ORIGINS/);
     }
-    expect(() => loadConfig({ PUBLIC_URL: 'dl.example.invalid' })).toThrow(/PUBLIC_URL/);
+    expect(() => loadConfig({ PUBLIC_URL: 'dl.home.invalid' })).toThrow(/PUBLIC_URL/);
   });
 
   it('refuse a bad value and name every variable at fault', () => {

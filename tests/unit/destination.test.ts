@@ -30,7 +30,7 @@ describe('a destination refused at submit time', () => {
     expect(refusable(url)).toBe(true);
   });
 
-  it.each(['https://example.com/a.iso', 'http://93.184.215.14/a', 'http://[2606:4700::1111]/a', 'http://localhost.example.com/a'])(
+  it.each(['https://files.invalid/a.iso', 'http://93.184.215.14/a', 'http://[2606:4700::1111]/a', 'http://localhost.files.invalid/a'])(
     'lets %s through to the worker (which checks again after resolving)',
     (url) => {
       expect(refusable(url)).toBe(false);

@@ -9,7 +9,7 @@ import { newJob } from '../../lib/server/job-service';
  * `@ts-expect-error` fails the type check if the wrong payload it marks ever compiles.
  */
 export function typeChecks(server: Server<ClientToServerEvents, ServerToClientEvents>, client: ClientSocket<ServerToClientEvents, ClientToServerEvents>) {
-  const job = newJob('https://example.com/a');
+  const job = newJob('https://files.invalid/a');
   server.to(jobRoom(job.id)).emit('job:update', job);
   // @ts-expect-error: an update carries the whole job, not a part of it
   server.to(jobRoom(job.id)).emit('job:update', { id: job.id, progress: 5 });

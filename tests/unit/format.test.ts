@@ -124,7 +124,7 @@ describe('formatPercent', () => {
 
 describe('describeUrl', () => {
   it('shows the host and path without the scheme, query or fragment', () => {
-    expect(describeUrl('https://example.com/files/disk.iso?token=abc#x')).toBe('example.com/files/disk.iso');
+    expect(describeUrl('https://files.invalid/files/disk.iso?token=abc#x')).toBe('files.invalid/files/disk.iso');
   });
 
   it('shows only the host for the root path, with its port', () => {
@@ -132,11 +132,11 @@ describe('describeUrl', () => {
   });
 
   it('decodes escaped characters in the path', () => {
-    expect(describeUrl('https://example.com/my%20file.zip')).toBe('example.com/my file.zip');
+    expect(describeUrl('https://files.invalid/my%20file.zip')).toBe('files.invalid/my file.zip');
   });
 
   it('keeps a malformed escape as it was', () => {
-    expect(describeUrl('https://example.com/100%25%zz')).toBe('example.com/100%25%zz');
+    expect(describeUrl('https://files.invalid/100%25%zz')).toBe('files.invalid/100%25%zz');
   });
 
   it('returns what it cannot parse unchanged', () => {
@@ -169,7 +169,7 @@ describe('describeRetry', () => {
 });
 
 describe('describeTitle', () => {
-  const job = { status: 'active', stage: 'downloading', progress: 42.9, bytesReceived: 3 * 1024 * 1024, fileName: 'disk.iso', url: 'https://example.com/get?id=1' } as const;
+  const job = { status: 'active', stage: 'downloading', progress: 42.9, bytesReceived: 3 * 1024 * 1024, fileName: 'disk.iso', url: 'https://files.invalid/get?id=1' } as const;
 
   it('shows the percentage while downloading', () => {
     expect(describeTitle(job)).toBe('42% · disk.iso');
@@ -191,6 +191,6 @@ describe('describeTitle', () => {
   });
 
   it('names the URL while the file name is unknown', () => {
-    expect(describeTitle({ ...job, fileName: null })).toBe('42% · example.com/get');
+    expect(describeTitle({ ...job, fileName: null })).toBe('42% · files.invalid/get');
   });
 });

@@ -8,12 +8,12 @@ const messageFor = (body: unknown) => {
 
 describe('the create-job input', () => {
   it('accepts http and https URLs', () => {
-    expect(createJobSchema.parse({ url: 'https://example.com/a.iso' })).toEqual({ url: 'https://example.com/a.iso' });
-    expect(createJobSchema.parse({ url: 'http://example.com/' }).url).toBe('http://example.com/');
+    expect(createJobSchema.parse({ url: 'https://files.invalid/a.iso' })).toEqual({ url: 'https://files.invalid/a.iso' });
+    expect(createJobSchema.parse({ url: 'http://files.invalid/' }).url).toBe('http://files.invalid/');
   });
 
   it('trims the spaces a paste brings along', () => {
-    expect(createJobSchema.parse({ url: '  https://example.com/a  ' }).url).toBe('https://example.com/a');
+    expect(createJobSchema.parse({ url: '  https://files.invalid/a  ' }).url).toBe('https://files.invalid/a');
   });
 
   it('asks for a URL when there is none', () => {
@@ -27,19 +27,19 @@ describe('the create-job input', () => {
   });
 
   it('refuses schemes other than http and https', () => {
-    for (const url of ['ftp://example.com/a', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,hi']) {
+    for (const url of ['ftp://files.invalid/a', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,hi']) {
       expect(messageFor({ url })).toBe('Only http:// and https:// URLs can be downloaded.');
     }
   });
 
   it(`refuses URLs over ${MAX_URL_LENGTH} characters and accepts one of exactly that length`, () => {
-    const base = 'https://example.com/';
+    const base = 'https://files.invalid/';
     expect(messageFor({ url: base + 'a'.repeat(MAX_URL_LENGTH - base.length) })).toBeNull();
     expect(messageFor({ url: base + 'a'.repeat(MAX_URL_LENGTH - base.length + 1) })).toMatch(/longer than 2048/);
   });
 
   it('refuses a body that is not an object', () => {
-    expect(messageFor(['https://example.com'])).toMatch(/JSON object/);
+    expect(messageFor(['https://files.invalid'])).toMatch(/JSON object/);
     expect(messageFor(null)).toMatch(/JSON object/);
   });
 });

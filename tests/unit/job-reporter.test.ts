@@ -30,7 +30,7 @@ afterEach(() => {
 describe('when the status changes', () => {
   it('stores the new state before it sends it', async () => {
     const { calls, sinks, finishSaves } = recordingSinks({ holdSaves: true });
-    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, { logger });
+    const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, { logger });
     const change = reporter.change({ status: 'failed', stage: 'done' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls.map((c) => c.kind)).toEqual(['save']);
@@ -43,7 +43,7 @@ describe('when the status changes', () => {
   it('still sends a running state when storing it failed, and says so', async () => {
     const published: JobView[] = [];
     const reporter = new JobReporter(
-      newJob('https://example.com/a'),
+      newJob('https://files.invalid/a'),
       { publish: (job) => void published.push(job), save: () => Promise.reject(new Error('store down')) },
       { logger },
     );
@@ -55,7 +55,7 @@ describe('when the status changes', () => {
   it('does not send a finished state it could not store: the job goes on after the failure', async () => {
     const published: JobView[] = [];
     const reporter = new JobReporter(
-      newJob('https://example.com/a'),
+      newJob('https://files.invalid/a'),
       { publish: (job) => void published.push(job), save: () => Promise.reject(new Error('store down')) },
       { logger },
     );
@@ -68,7 +68,7 @@ describe('when the status changes', () => {
   it('does not send a state the store refused, and says so', async () => {
     const published: JobView[] = [];
     const reporter = new JobReporter(
-      newJob('https://example.com/a'),
+      newJob('https://files.invalid/a'),
       { publish: (job) => void published.push(job), save: () => Promise.resolve(false) },
       { logger },
     );
@@ -78,7 +78,7 @@ describe('when the status changes', () => {
 
   it('gives every change a higher version', async () => {
     const { calls, sinks } = recordingSinks();
-    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, { logger });
+    const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, { logger });
     await reporter.change({ status: 'active' });
     await reporter.change({ status: 'completed' });
     const versions = calls.filter((c) => c.kind === 'publish').map((c) => c.job.version);
@@ -90,7 +90,7 @@ describe('when progress streams in', () => {
   it('sends at most one state per interval, always the latest, and stores less often', async () => {
     jest.useFakeTimers({ now: 1_000_000 });
     const { calls, sinks } = recordingSinks();
-    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, {
+    const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, {
       logger,
       emitIntervalMs: 100,
       persistIntervalMs: 1000,
@@ -112,7 +112,7 @@ describe('when progress streams in', () => {
   it('keeps versions at the clock however many chunks arrive between two sends', async () => {
     jest.useFakeTimers({ now: 1_000_000 });
     const { calls, sinks } = recordingSinks();
-    const reporter = new JobReporter({ ...newJob('https://example.com/a'), version: 1_000_000 }, sinks, { logger });
+    const reporter = new JobReporter({ ...newJob('https://files.invalid/a'), version: 1_000_000 }, sinks, { logger });
     // A fast local download: 1,000 chunks within each millisecond, for a second.
     for (let ms = 0; ms < 1000; ms++) {
       for (let chunk = 0; chunk < 1000; chunk++) reporter.progress({ bytesReceived: ms * 1000 + chunk });
@@ -129,7 +129,7 @@ describe('when progress streams in', () => {
 describe('when another writer stored a newer version', () => {
   it('outranks it with the next change, even when the clock has not moved past it', async () => {
     const { calls, sinks } = recordingSinks();
-    const reporter = new JobReporter(newJob('https://example.com/a'), sinks, { logger });
+    const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, { logger });
     // The API stored `cancelled` at a version ahead of this reporter's (and of the clock).
     const stored = reporter.job.version + 60_000;
     reporter.observe(stored);

@@ -5,15 +5,15 @@ import { toJobView, toStateDocument } from '../../lib/infra/job-store';
 import { publicUrl } from '../../lib/util/redact-url';
 
 describe('when a URL carries credentials', () => {
-  const secretUrl = 'https://user:secret@example.com/files/a.iso?x=1';
+  const secretUrl = 'https://user:secret@files.invalid/files/a.iso?x=1';
 
   it('shows it without them', () => {
-    expect(publicUrl(secretUrl)).toBe('https://***@example.com/files/a.iso?x=1');
-    expect(publicUrl('https://token@example.com/a')).toBe('https://***@example.com/a');
+    expect(publicUrl(secretUrl)).toBe('https://***@files.invalid/files/a.iso?x=1');
+    expect(publicUrl('https://token@files.invalid/a')).toBe('https://***@files.invalid/a');
   });
 
   it('leaves a URL without credentials as it is', () => {
-    expect(publicUrl('https://example.com/a b')).toBe('https://example.com/a b');
+    expect(publicUrl('https://files.invalid/a b')).toBe('https://files.invalid/a b');
   });
 
   it('never puts them in a new job', () => {
