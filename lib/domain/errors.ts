@@ -30,6 +30,19 @@ export const ERROR_CATALOGUE = {
     message: "Requests that change jobs must come from this app's own pages (or an allowed origin), with a JSON body.",
   },
   forbidden_host: { status: 403, retryable: false, message: 'This server does not answer to that host name.' },
+  unauthorized: { status: 401, retryable: false, message: 'Sign in first: this server asks for its access token.' },
+  not_owner: {
+    status: 403,
+    retryable: false,
+    message: 'Only the browser that started this download (or the access token) can change it. A shared link is for watching.',
+  },
+  rate_limited: { status: 429, retryable: false, message: 'Too many requests. Wait a moment and try again.' },
+  too_many_jobs: {
+    status: 429,
+    retryable: false,
+    message: 'You have too many downloads queued or running. Wait for some of them to finish.',
+  },
+  too_many_subscriptions: { status: 429, retryable: false, message: 'This connection already follows as many jobs as it may.' },
   not_found: { status: 404, retryable: false, message: 'No job with that id.' },
   file_not_ready: { status: 404, retryable: false, message: 'The file is not available: the download has not completed.' },
   conflict: { status: 409, retryable: false, message: "The request does not fit the job's current state." },
@@ -87,12 +100,19 @@ export function jobError(code: ErrorCode, message: string = ERROR_CATALOGUE[code
 export class AppError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
+  /** Seconds after which trying again may succeed (sent as `Retry-After`). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ApiErrorCode, message: string = ERROR_CATALOGUE[code].message, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ApiErrorCode,
+    message: string = ERROR_CATALOGUE[code].message,
+    options?: { cause?: unknown; retryAfterS?: number },
+  ) {
+    super(message, { cause: options?.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;
+    this.retryAfterS = options?.retryAfterS === undefined ? undefined : Math.max(1, Math.ceil(options.retryAfterS));
   }
 
   toJSON(): JobError {

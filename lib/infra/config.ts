@@ -40,6 +40,23 @@ const envSchema = z.object({
     .default('')
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url({ protocol: /^https?$/ }).refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin, 'must be an origin: scheme://host[:port], no path'))),
+  /** The shared secret of sign-in; unset, the app is open to whoever reaches it. */
+  ACCESS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Lets a server listening beyond loopback start without ACCESS_TOKEN. */
+  ALLOW_ANONYMOUS: flag,
+  /** Signs the session and owner cookies; unset, one is made once and kept in the database. */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JOBS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  JOBS_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).default(60),
+  MAX_OPEN_JOBS: z.coerce.number().int().min(0).default(100),
+  SIGN_IN_FAILURES_PER_15_MIN: z.coerce.number().int().min(1).default(10),
+  SOCKET_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  SOCKET_SUBSCRIBES_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  SOCKET_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).default(100),
+  SLOW_CLIENT_MS: z.coerce.number().int().min(100).default(30_000),
+  OWNER_SLOT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+  RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  RETENTION_SWEEP_MS: z.coerce.number().int().min(1000).default(3600_000),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -66,6 +83,33 @@ export interface Config {
   allowedOrigins: string[];
   /** How often an idle event stream sends a comment line, so proxies keep it open. */
   sseHeartbeatMs: number;
+  auth: {
+    /** null: no sign-in. */
+    accessToken: string | null;
+    allowAnonymous: boolean;
+    /** null: made once and kept in the database (see lib/server/secrets). */
+    sessionSecret: string | null;
+  };
+  /** Each 0 turns its limit off. */
+  quotas: {
+    jobsPerMinute: number;
+    jobsPerMinutePerIp: number;
+    /** Jobs queued or active per owner. */
+    maxOpenJobs: number;
+    signInFailuresPer15Min: number;
+    socketMaxSubscriptions: number;
+    socketSubscribesPerMinute: number;
+    socketConnectionsPerIp: number;
+  };
+  /** How long a socket whose writes do not drain may stay behind before it is disconnected. */
+  slowClientMs: number;
+  /** The largest share of all worker slots one owner's jobs may take while others' jobs wait. */
+  ownerSlotShare: number;
+  retention: {
+    /** Finished jobs older than this are removed; 0 keeps them for ever. */
+    maxAgeMs: number;
+    sweepMs: number;
+  };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -108,6 +152,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL ?? null,
     allowedOrigins: e.ALLOWED_ORIGINS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
+    auth: { accessToken: e.ACCESS_TOKEN ?? null, allowAnonymous: e.ALLOW_ANONYMOUS, sessionSecret: e.SESSION_SECRET ?? null },
+    quotas: {
+      jobsPerMinute: e.JOBS_PER_MINUTE,
+      jobsPerMinutePerIp: e.JOBS_PER_MINUTE_PER_IP,
+      maxOpenJobs: e.MAX_OPEN_JOBS,
+      signInFailuresPer15Min: e.SIGN_IN_FAILURES_PER_15_MIN,
+      socketMaxSubscriptions: e.SOCKET_MAX_SUBSCRIPTIONS,
+      socketSubscribesPerMinute: e.SOCKET_SUBSCRIBES_PER_MINUTE,
+      socketConnectionsPerIp: e.SOCKET_CONNECTIONS_PER_IP,
+    },
+    slowClientMs: e.SLOW_CLIENT_MS,
+    ownerSlotShare: e.OWNER_SLOT_SHARE,
+    retention: { maxAgeMs: Math.round(e.RETENTION_DAYS * 86_400_000), sweepMs: e.RETENTION_SWEEP_MS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -22,6 +22,8 @@ type StateDocument = Omit<JobView, 'id' | DateFields> & {
 export interface JobDocument extends StateDocument {
   /** The URL to download, as submitted; may hold credentials, so it never leaves the server. */
   sourceUrl: string;
+  /** Who may change the job (see lib/server/identity); null for jobs stored before owners existed. */
+  owner?: string | null;
 }
 
 /** A job as the worker needs it: the public state and the URL to download. */
@@ -90,8 +92,14 @@ export class JobStore {
     await this.jobs.updateMany({ run: { $exists: false } }, { $set: { run: 1 } });
   }
 
-  async insert(job: JobView, sourceUrl: string): Promise<void> {
-    await this.jobs.insertOne({ ...toStateDocument(job), sourceUrl });
+  async insert(job: JobView, sourceUrl: string, owner: string | null = null): Promise<void> {
+    await this.jobs.insertOne({ ...toStateDocument(job), sourceUrl, owner });
+  }
+
+  /** The job's owner: null when it has none, undefined when there is no such job. */
+  async ownerOf(id: string): Promise<string | null | undefined> {
+    const doc = await this.jobs.findOne({ _id: id }, { projection: { owner: 1 } });
+    return doc ? (doc.owner ?? null) : undefined;
   }
 
   async find(id: string): Promise<JobView | null> {

@@ -8,6 +8,8 @@ export const DOWNLOAD_QUEUE = 'downloads';
 
 export interface DownloadJobData {
   jobId: string;
+  /** Whose job it is (null for none), so workers can share their slots out among owners. */
+  owner?: string | null;
 }
 
 export type DownloadQueue = Queue<DownloadJobData, void, 'download'>;
@@ -49,10 +51,10 @@ export function createDownloadQueue({ connection, prefix }: QueueSettings): Down
 }
 
 /** Enqueues under the job's own id, so enqueueing twice never downloads twice. */
-export async function enqueueDownload(queue: DownloadQueue, jobId: string, retry: RetryPolicy): Promise<void> {
+export async function enqueueDownload(queue: DownloadQueue, jobId: string, retry: RetryPolicy, owner: string | null = null): Promise<void> {
   await queue.add(
     'download',
-    { jobId },
+    { jobId, owner },
     {
       jobId,
       attempts: retry.attempts,

@@ -19,6 +19,7 @@ export function errorHeaders(error: AppError): Record<string, string> {
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
   // The rest of a refused body is still on its way: the connection cannot carry another request.
   if (error.code === 'body_too_large') headers.Connection = 'close';
+  if (error.retryAfterS !== undefined) headers['Retry-After'] = String(error.retryAfterS);
   return headers;
 }
 

@@ -64,7 +64,7 @@ export async function retryJob(deps: JobServiceDeps, id: string): Promise<JobVie
     { retry: true },
   );
   if (!queued) throw notFound();
-  await enqueueOrFail(deps, queued);
+  await enqueueOrFail(deps, queued, (await deps.jobs.ownerOf(id)) ?? null);
   deps.publisher.publish(queued);
   deps.logger.info({ jobId: id }, 'job queued again');
   return queued;

@@ -76,17 +76,17 @@ const QUEUE_UNAVAILABLE = 'The download queue is unavailable. Try again in a mom
  * Stores the job, then queues it. If the queue cannot take it the stored job is marked failed,
  * so nobody watches a job that no worker will ever see.
  */
-export async function createJob(deps: JobServiceDeps, url: string): Promise<JobView> {
+export async function createJob(deps: JobServiceDeps, url: string, owner: string | null = null): Promise<JobView> {
   const job = newJob(url, { maxAttempts: deps.config.downloadAttempts });
-  await deps.jobs.insert(job, url);
-  await enqueueOrFail(deps, job);
+  await deps.jobs.insert(job, url, owner);
+  await enqueueOrFail(deps, job, owner);
   return job;
 }
 
 /** Queues the stored job; if that fails, stores it as failed, tells its room and throws 503. */
-export async function enqueueOrFail(deps: JobServiceDeps, job: JobView): Promise<void> {
+export async function enqueueOrFail(deps: JobServiceDeps, job: JobView, owner: string | null): Promise<void> {
   try {
-    await enqueueDownload(deps.queue, job.id, retryPolicy(deps.config));
+    await enqueueDownload(deps.queue, job.id, retryPolicy(deps.config), owner);
   } catch (cause) {
     deps.logger.error({ err: cause, jobId: job.id }, 'could not enqueue job');
     const failed = await deps.jobs.update(job.id, () => ({

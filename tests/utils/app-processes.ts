@@ -34,6 +34,10 @@ export async function createTestSettings(overrides: Env = {}): Promise<TestSetti
       REDIS_PREFIX: `test-${id}`,
       DATA_DIR: dataDir,
       ALLOW_PRIVATE_ADDRESSES: 'true',
+      // Tests submit faster than people do; tests/integration/limits.test.ts turns these on.
+      JOBS_PER_MINUTE: '0',
+      JOBS_PER_MINUTE_PER_IP: '0',
+      MAX_OPEN_JOBS: '0',
       LOG_LEVEL: 'info',
       NEXT_TELEMETRY_DISABLED: '1',
       ...overrides,
