@@ -5,16 +5,18 @@
  */
 import { createServer, type Server } from 'node:http';
 import next from 'next';
-import { loadConfig } from './lib/infra/config';
+import { exposureProblem, loadConfig } from './lib/infra/config';
 import { createLogger } from './lib/infra/logger';
 import { onShutdown } from './lib/infra/shutdown';
-import { refuseWhileClosing, requireKnownHost, requireOwnOrigin } from './lib/server/checks';
+import { refuseWhileClosing, requireKnownHost, requireOwnOrigin, requireSignIn } from './lib/server/checks';
 import { createServerContext, publishServerContext } from './lib/server/context';
 import { createRequestPipeline } from './lib/server/pipeline';
 import { attachRealtime } from './lib/server/realtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const exposed = exposureProblem(config);
+  if (exposed) throw new Error(exposed);
   const logger = createLogger('server', config.logLevel);
 
   const app = next({ dev: config.dev, hostname: config.host, port: config.port });
@@ -26,16 +28,26 @@ async function main(): Promise<void> {
 
   let closing = false;
   const pipeline = createRequestPipeline(
-    [refuseWhileClosing(() => closing), requireKnownHost(config), requireOwnOrigin(config)],
+    [refuseWhileClosing(() => closing), requireKnownHost(config), requireOwnOrigin(config), requireSignIn(context.identity, context.limits)],
     logger,
   );
 
   // socket.io takes every /socket.io/ request and upgrade before Next sees it; engine.io keeps
   // its default `destroyUpgrade`, which ends only upgrades that no one answered.
-  const httpServer = createServer(pipeline.http((req, res) => void handle(req, res)));
+  const httpServer = createServer(pipeline.http(context.identity.assignOwner((req, res) => void handle(req, res))));
   const realtime = attachRealtime(
     httpServer,
-    { jobs: context.jobs, live: context.live, redis: context.redis, redisPrefix: config.redisPrefix, logger },
+    {
+      jobs: context.jobs,
+      live: context.live,
+      redis: context.redis,
+      redisPrefix: config.redisPrefix,
+      logger,
+      identity: context.identity,
+      limits: context.limits,
+      quotas: config.quotas,
+      slowClientMs: config.slowClientMs,
+    },
     pipeline,
   );
 

@@ -1,6 +1,11 @@
 import { Home } from '@/components/home';
+import { serverContext } from '@/lib/server/context';
+
+// Reads the running server's settings (how long finished files are kept): never prerendered.
+export const dynamic = 'force-dynamic';
 
 export default function HomePage() {
+  const { maxAgeMs } = serverContext().config.retention;
   return (
     <>
       <h1>Download a file</h1>
@@ -9,7 +14,7 @@ export default function HomePage() {
         other tab, or on another device through the job&rsquo;s link. When it is done you get the file and
         its SHA-256.
       </p>
-      <Home />
+      <Home retentionMs={maxAgeMs > 0 ? maxAgeMs : null} />
     </>
   );
 }

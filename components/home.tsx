@@ -11,7 +11,7 @@ import { LiveJob } from './live-job';
  * The home page's live part: the form, and a card for each download started in this browser,
  * newest first, kept across reloads.
  */
-export function Home() {
+export function Home({ retentionMs = null }: { retentionMs?: number | null }) {
   const recent = useRecentJobs();
   // What the API answered for jobs created in this tab: their cards show it at once.
   const [created, setCreated] = useState<Record<string, JobView>>({});
@@ -28,7 +28,7 @@ export function Home() {
       {recent.ids.length > 0 && (
         <section className="job-list" aria-label="Your downloads">
           {recent.ids.map((id) => (
-            <LiveJob key={id} jobId={id} initial={created[id]} onGone={recent.forget} />
+            <LiveJob key={id} jobId={id} initial={created[id]} onGone={recent.forget} retentionMs={retentionMs} />
           ))}
         </section>
       )}

@@ -14,6 +14,7 @@ import {
 import { isFinished } from '@/lib/domain/job-state';
 import type { JobStage, JobStatus, JobView } from '@/lib/domain/job';
 import { JobActions } from './job-actions';
+import { JobExpiry } from './job-expiry';
 import { RetryCountdown } from './retry-countdown';
 
 export interface JobCardProps {
@@ -26,6 +27,8 @@ export interface JobCardProps {
   onDeleted(): void;
   /** Shown on the job's own page, which it then does not link to. */
   onOwnPage?: boolean;
+  /** How long finished jobs are kept (RETENTION_DAYS); null when they are kept for ever. */
+  retentionMs?: number | null;
 }
 
 const STAGE_TEXT: Record<JobStage, string> = {
@@ -45,7 +48,7 @@ const DONE_TEXT: Record<JobStatus, string> = {
 };
 
 /** One download: what it is, where it stands, and the file once it is there. */
-export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = false }: JobCardProps) {
+export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = false, retentionMs = null }: JobCardProps) {
   const titleId = useId();
   const finished = isFinished(job.status);
   const active = job.status === 'active';
@@ -119,6 +122,10 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
         )}
       </div>
 
+      {finished && job.finishedAt && retentionMs !== null && (
+        <JobExpiry finishedAt={job.finishedAt} retentionMs={retentionMs} hasFile={job.status === 'completed'} />
+      )}
+
       <footer className="job-card__actions">
         {job.status === 'completed' && (
           <a className="button button--primary" href={`/api/jobs/${job.id}/file`} download data-testid="job-file-link">
@@ -130,7 +137,8 @@ export function JobCard({ job, connection, onChanged, onDeleted, onOwnPage = fal
             Job page
           </Link>
         )}
-        <JobActions job={job} name={name} onChanged={onChanged} onDeleted={onDeleted} />
+        {/* A shared link is for watching: only the owner (or the token's holder) gets the controls. */}
+        {job.canControl && <JobActions job={job} name={name} onChanged={onChanged} onDeleted={onDeleted} />}
       </footer>
     </article>
   );

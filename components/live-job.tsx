@@ -15,10 +15,12 @@ export interface LiveJobProps {
   onOwnPage?: boolean;
   /** Called once the job turns out deleted or unknown: nothing more will come for it. */
   onGone?(jobId: string): void;
+  /** How long finished jobs are kept (RETENTION_DAYS); null when they are kept for ever. */
+  retentionMs?: number | null;
 }
 
 /** A job card that follows the job live over the tab's socket. */
-export function LiveJob({ jobId, initial, onOwnPage = false, onGone }: LiveJobProps) {
+export function LiveJob({ jobId, initial, onOwnPage = false, onGone, retentionMs = null }: LiveJobProps) {
   const { job, error, deleted, connection, receive, markDeleted } = useJob(jobId, initial);
   const title = !onOwnPage ? null : deleted ? 'Deleted' : job ? describeTitle(job) : null;
   useEffect(() => {
@@ -35,7 +37,7 @@ export function LiveJob({ jobId, initial, onOwnPage = false, onGone }: LiveJobPr
       </article>
     );
   }
-  if (job) return <JobCard job={job} connection={connection} onChanged={receive} onDeleted={markDeleted} onOwnPage={onOwnPage} />;
+  if (job) return <JobCard job={job} connection={connection} onChanged={receive} onDeleted={markDeleted} onOwnPage={onOwnPage} retentionMs={retentionMs} />;
   if (error) {
     return (
       <p className="notice notice--error" role="alert">

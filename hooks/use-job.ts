@@ -1,7 +1,7 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { newerJob } from '@/lib/domain/job-state';
+import { newerJobView } from '@/lib/domain/job-state';
 import type { JobError, JobView } from '@/lib/domain/job';
 import { getSocket } from '@/lib/browser/socket';
 import type { SubscribeAck } from '@/lib/domain/events';
@@ -13,7 +13,7 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 const RESUBSCRIBE_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 export interface UseJobResult {
-  /** The newest state seen: the initial one, a snapshot or a live update (see `newerJob`). */
+  /** The newest state seen: the initial one, a snapshot or a live update (see `newerJobView`). */
   job: JobView | null;
   /** Why the server would not subscribe us (e.g. `not_found`), or null. */
   error: JobError | null;
@@ -41,7 +41,7 @@ const emptyState = (jobId: string): LiveState => ({ jobId, job: null, error: nul
 /**
  * Follows one job live: subscribes on mount and again on every (re)connect, the acknowledgement
  * carrying the snapshot, and takes `job:update` and `job:deleted` events for this job.
- * Snapshots and events may arrive in any order; the newest state wins (see `newerJob`), and a
+ * Snapshots and events may arrive in any order; the newest state wins (see `newerJobView`), and a
  * deleted job stays deleted. Never polls: it asks again only for a snapshot the server could
  * not give.
  */
@@ -58,7 +58,7 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
       }),
     [jobId],
   );
-  const receive = useCallback((incoming: JobView) => update((state) => ({ job: newerJob(state.job, incoming), error: null })), [update]);
+  const receive = useCallback((incoming: JobView) => update((state) => ({ job: newerJobView(state.job, incoming), error: null })), [update]);
   const markDeleted = useCallback(() => update(() => ({ deleted: true })), [update]);
 
   useEffect(() => {
@@ -120,7 +120,7 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
 
   const current = live.jobId === jobId ? live : emptyState(jobId);
   const fromProps = initial && initial.id === jobId ? initial : null;
-  const job = fromProps ? newerJob(current.job, fromProps) : current.job;
+  const job = fromProps ? newerJobView(current.job, fromProps) : current.job;
   const deleted = current.deleted || (job !== null && current.error?.code === 'not_found');
   return { job, error: current.error, deleted, connection, receive, markDeleted };
 }

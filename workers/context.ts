@@ -10,7 +10,9 @@ import { createDownloadWorker, type DownloadWorker } from '../lib/infra/queue';
 import { openSharedContext, type SharedContext } from '../lib/shared-context';
 import { failAbandoned } from './abandoned';
 import { createDownloadProcessor } from './processor';
+import { startRetention } from './retention';
 import { RunningJobs } from './running-jobs';
+import { startSlotShare } from './slot-share';
 
 export interface WorkerContext extends SharedContext {
   running: RunningJobs;
@@ -32,10 +34,13 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
     logger,
   );
 
+  // In the slot count before the worker below takes its first job.
+  const slots = await startSlotShare({ redis, prefix: config.redisPrefix, concurrency: config.workerConcurrency, share: config.ownerSlotShare, logger });
   const processor = createDownloadProcessor({
     jobs,
     publisher,
     running,
+    slots,
     dataDir: config.dataDir,
     allowPrivateAddresses: config.allowPrivateAddresses,
     limits: config.limits,
@@ -43,16 +48,26 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
   });
   const worker = createDownloadWorker(processor, { connection: redis, prefix: config.redisPrefix, concurrency: config.workerConcurrency });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  slots.follow(worker);
   worker.on('failed', (queued, err) => {
     failAbandoned({ jobs, publisher, logger, dataDir: config.dataDir }, queued, err).catch((failure: unknown) =>
       logger.error({ err: failure, jobId: queued?.data.jobId }, 'could not store a job the queue failed'),
     );
   });
+  const retention = await startRetention({
+    queue: { connection: redis, prefix: config.redisPrefix },
+    ...config.retention,
+    jobs,
+    publisher,
+    dataDir: config.dataDir,
+    logger,
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await worker.close();
+      await Promise.all([worker.close(), retention.close()]);
+      await slots.close();
       await control.close();
       await shared.close();
     })());

@@ -4,7 +4,7 @@
  * `queued` (stage `retrying`) until BullMQ runs the next attempt; only the last one fails it.
  * A cancel request stops the attempt wherever it is.
  */
-import { UnrecoverableError } from 'bullmq';
+import { UnrecoverableError, WaitingError } from 'bullmq';
 import { toDownloadError, type DownloadError } from '../lib/engine/errors';
 import type { JobEventPublisher } from '../lib/job-events/port';
 import { downloadWithProgress, type AttemptSettings } from './attempt';
@@ -12,6 +12,7 @@ import { jobErrorFrom } from './job-error';
 import { removeJobFiles } from '../lib/infra/job-files';
 import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from '../lib/infra/queue';
 import { JobReporter } from './reporter';
+import type { SlotShare } from './slot-share';
 import { CANCELLED, type RunningJobs } from './running-jobs';
 import { isFinished } from '../lib/domain/job-state';
 import type { JobSource, JobStore } from '../lib/infra/job-store';
@@ -20,10 +21,12 @@ export interface ProcessorDeps extends AttemptSettings {
   jobs: JobStore;
   publisher: JobEventPublisher;
   running: RunningJobs;
+  /** The owner's share of the worker slots; without it every job taken runs. */
+  slots?: SlotShare;
 }
 
 export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor {
-  return async (queued, _token, signal) => {
+  return async (queued, token, signal) => {
     const { jobId } = queued.data;
     // Registered before the job is read: see RunningJobs.start.
     const controller = deps.running.start(jobId);
@@ -33,9 +36,18 @@ export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor 
         await skipFinished(jobId, source, deps);
         return;
       }
+      // Its owner holds its share of the slots while another's job waits: back to the queue,
+      // with nothing stored or sent, so it stays `queued` and no attempt counts. One found
+      // `active` was running when its worker died: it held a slot already, and resumes.
+      const { slots } = deps;
+      if (slots && !(await slots.take(queued, token, source.job.status === 'active'))) throw new WaitingError();
       // BullMQ's own signal (worker.cancelJob) stops it too.
       const stop = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
-      await runAttempt(queued, source, controller, stop, deps);
+      try {
+        await runAttempt(queued, source, controller, stop, deps);
+      } finally {
+        await slots?.release(queued);
+      }
     } finally {
       deps.running.finish(jobId, controller);
     }

@@ -30,8 +30,9 @@ const UNAVAILABLE_RETRY_MS = [1_000, 2_000, 5_000, 10_000];
 
 /**
  * socket.io reconnects by itself after a lost connection, but not after the server's request
- * pipeline refused the handshake. A refusal with `unavailable` (a node shutting down, say)
- * means "try again", so the tab does, a little later each time; any other refusal stands.
+ * pipeline refused the handshake. A refusal with `unavailable` (a node shutting down, say) or
+ * `rate_limited` means "try again", so the tab does, a little later each time; `unauthorized`
+ * opens the sign-in page; any other refusal stands.
  */
 export function retryWhenUnavailable(tab: JobSocket): void {
   let refusals = 0;
@@ -39,7 +40,9 @@ export function retryWhenUnavailable(tab: JobSocket): void {
     refusals = 0;
   });
   tab.on('connect_error', (err) => {
-    if (tab.active || err.message !== 'unavailable') return;
+    // The session ended (or the token changed): the sign-in page brings the person back here.
+    if (err.message === 'unauthorized') return window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
+    if (tab.active || (err.message !== 'unavailable' && err.message !== 'rate_limited')) return;
     const wait = UNAVAILABLE_RETRY_MS[Math.min(refusals++, UNAVAILABLE_RETRY_MS.length - 1)];
     // Spread out, so the tabs of a node that went away do not all come back at once.
     setTimeout(() => tab.connect(), wait * (0.5 + Math.random()));

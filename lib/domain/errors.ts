@@ -92,12 +92,23 @@ export function jobError(code: ErrorCode, message: string = ERROR_CATALOGUE[code
   return { code, message };
 }
 
+const APP_ERROR = Symbol.for('live-downloader.app-error');
+
 /**
  * An error the API answers with: a catalogued code, its HTTP status, and a sentence for people
  * (the catalogue's unless a more precise one is given). The request pipeline turns it into
  * `{"error": {"code", "message"}}`; socket.io acknowledgements carry the same `toJSON()`.
  */
 export class AppError extends Error {
+  /**
+   * Next bundles route handlers apart from `server.ts`, so this class exists twice in a server
+   * process, and the context that `server.ts` builds throws the other copy. A brand shared
+   * through the global symbol registry makes `instanceof` hold for both.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[APP_ERROR] === true;
+  }
+
   readonly code: ApiErrorCode;
   readonly status: number;
   /** Seconds after which trying again may succeed (sent as `Retry-After`). */
@@ -109,6 +120,7 @@ export class AppError extends Error {
     options?: { cause?: unknown; retryAfterS?: number },
   ) {
     super(message, { cause: options?.cause });
+    Object.defineProperty(this, APP_ERROR, { value: true });
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_CATALOGUE[code].status;

@@ -64,6 +64,19 @@ export function newerJob<T extends Ordered>(current: T | null, incoming: T): T {
 }
 
 /**
+ * `newerJob` for a client that mixes its own answers (which say whether it may control the
+ * job, and give the owner the whole `url`) with states sent to the job's room (which say
+ * neither): whichever state wins, it keeps what the client's own answer said. The room's
+ * states may outrank that answer (a subscribe's snapshot is read after joining the room).
+ */
+export function newerJobView(current: JobView | null, incoming: JobView): JobView {
+  const next = newerJob(current, incoming);
+  const viewer = incoming.canControl !== undefined ? incoming : current?.canControl !== undefined ? current : null;
+  if (!viewer || next === viewer) return next;
+  return { ...next, url: viewer.url, canControl: viewer.canControl };
+}
+
+/**
  * Whether `a` is a newer state of the job than `b`: a later run first (a retry starts one);
  * within a run a finished state over an unfinished one, since a worker may send progress with
  * a higher version in the moment before the API's `cancelled` reaches it; then the higher

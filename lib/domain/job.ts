@@ -73,7 +73,13 @@ export interface JobView {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /**
+   * Set only in answers to one client (the API, a subscribe's snapshot): whether it may
+   * cancel, retry or delete the job. Then `url` is whole for the owner; everyone else, and
+   * every state sent to the job's room, gets it without its query (see `withoutQuery`).
+   */
+  canControl?: boolean;
 }
 
 /** A change to a job: any public field but its identity and the fields each write sets itself. */
-export type JobPatch = Partial<Omit<JobView, 'id' | 'version' | 'createdAt' | 'updatedAt'>>;
+export type JobPatch = Partial<Omit<JobView, 'id' | 'version' | 'createdAt' | 'updatedAt' | 'canControl'>>;

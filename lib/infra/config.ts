@@ -168,3 +168,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
   };
 }
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Why a server with these settings must not start, or null: listening beyond loopback
+ * without `ACCESS_TOKEN` would let anyone who reaches it download through this machine, unless
+ * `ALLOW_ANONYMOUS=true` says that is meant.
+ */
+export function exposureProblem({ host, auth }: Pick<Config, 'host' | 'auth'>): string | null {
+  if (isLoopbackHost(host) || auth.accessToken || auth.allowAnonymous) return null;
+  return (
+    `HOST=${host} lets other machines reach this server, and ACCESS_TOKEN is not set, so anyone could use it. ` +
+    'Set ACCESS_TOKEN (people then sign in with it), or ALLOW_ANONYMOUS=true to serve everyone who can reach it.'
+  );
+}

@@ -4,8 +4,8 @@
  * reads; `toJobView` is the one way out to clients and never carries it.
  */
 import type { Collection, Db } from 'mongodb';
-import { nextVersion, statusesThatMayBecome, type TransitionOptions } from '../domain/job-state';
-import type { JobPatch, JobView } from '../domain/job';
+import { isFinished, nextVersion, statusesThatMayBecome, type TransitionOptions } from '../domain/job-state';
+import { JOB_STATUSES, type JobPatch, type JobView } from '../domain/job';
 
 export const JOBS_COLLECTION = 'jobs';
 
@@ -73,6 +73,8 @@ export function toStateDocument(job: JobView): StateDocument {
   };
 }
 
+const FINISHED_STATUSES: JobView['status'][] = JOB_STATUSES.filter(isFinished);
+
 /** A worker stores a job's progress about once a second, so a few tries always suffice. */
 const MAX_UPDATE_TRIES = 5;
 
@@ -89,6 +91,8 @@ export class JobStore {
    */
   async prepare(): Promise<void> {
     await this.jobs.createIndex({ createdAt: -1 });
+    await this.jobs.createIndex({ finishedAt: 1 });
+    await this.jobs.createIndex({ owner: 1, status: 1 });
     await this.jobs.updateMany({ run: { $exists: false } }, { $set: { run: 1 } });
   }
 
@@ -100,6 +104,17 @@ export class JobStore {
   async ownerOf(id: string): Promise<string | null | undefined> {
     const doc = await this.jobs.findOne({ _id: id }, { projection: { owner: 1 } });
     return doc ? (doc.owner ?? null) : undefined;
+  }
+
+  /** The job and its owner, in one read. */
+  async findOwned(id: string): Promise<{ job: JobView; owner: string | null } | null> {
+    const doc = await this.jobs.findOne({ _id: id });
+    return doc ? { job: toJobView(doc), owner: doc.owner ?? null } : null;
+  }
+
+  /** How many of the owner's jobs are queued or active. */
+  async countOpen(owner: string): Promise<number> {
+    return this.jobs.countDocuments({ owner, status: { $in: ['queued', 'active'] } });
   }
 
   async find(id: string): Promise<JobView | null> {
@@ -162,6 +177,25 @@ export class JobStore {
   /** Removes the record; returns whether there was one. */
   async remove(id: string): Promise<boolean> {
     const result = await this.jobs.deleteOne({ _id: id });
+    return result.deletedCount === 1;
+  }
+
+  /** Up to `limit` ids of jobs that ended (completed, failed, cancelled) before `endedBefore`, oldest first. */
+  async findEndedBefore(endedBefore: Date, limit: number): Promise<string[]> {
+    const docs = await this.jobs
+      .find({ finishedAt: { $lt: endedBefore }, status: { $in: FINISHED_STATUSES } }, { projection: { _id: 1 } })
+      .sort({ finishedAt: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => doc._id);
+  }
+
+  /**
+   * Removes the record if the job is still one that ended before `endedBefore`; returns
+   * whether it did. One retried in the meantime is running again and stays.
+   */
+  async removeIfEndedBefore(id: string, endedBefore: Date): Promise<boolean> {
+    const result = await this.jobs.deleteOne({ _id: id, finishedAt: { $lt: endedBefore }, status: { $in: FINISHED_STATUSES } });
     return result.deletedCount === 1;
   }
 }

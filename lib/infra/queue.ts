@@ -3,6 +3,7 @@
  * removed, and how a worker is built. The payload carries only the id: MongoDB holds the job.
  */
 import { Backoffs, Queue, Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
+import { noteQueuedJob } from './slot-share-keys';
 
 export const DOWNLOAD_QUEUE = 'downloads';
 
@@ -52,6 +53,8 @@ export function createDownloadQueue({ connection, prefix }: QueueSettings): Down
 
 /** Enqueues under the job's own id, so enqueueing twice never downloads twice. */
 export async function enqueueDownload(queue: DownloadQueue, jobId: string, retry: RetryPolicy, owner: string | null = null): Promise<void> {
+  // Noted first: a note whose job never got queued is dropped when a worker reads it.
+  await noteQueuedJob(await queue.getBackend().client, queue.opts.prefix ?? 'bull', jobId, owner);
   await queue.add(
     'download',
     { jobId, owner },

@@ -11,6 +11,7 @@ import { jobRoom, type ServerToClientEvents } from '../domain/events';
 import type { Logger } from '../infra/logger';
 import { createLiveStates, isStateOf, type LiveStates } from './live-state';
 import type { Following, JobEvent, JobEventFeed, JobEventPublisher } from './port';
+import { withoutQuery } from '../util/redact-url';
 import { decodeRoomEvent, roomChannel, socketIoKey, wireParser } from './wire';
 
 export interface JobEvents {
@@ -24,11 +25,17 @@ export function createJobEvents(redis: Redis, redisPrefix: string, logger: Logge
   const live = createLiveStates(redis, redisPrefix);
   const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoKey(redisPrefix), parser: wireParser });
   const publisher: JobEventPublisher = {
-    publish(job) {
+    publish(state) {
+      // A room is everyone who has the job's link: they get the URL without its query, and
+      // nothing about any one viewer. Redis keeps no secret either.
+      const { canControl: _viewer, ...shared } = state;
+      const job = { ...shared, url: withoutQuery(state.url) };
       // Kept first: on one connection Redis runs the two in order, so whoever saw the event
       // can read its state.
       live.remember(job).catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not keep the live state'));
-      emitter.to(jobRoom(job.id)).emit('job:update', job);
+      // Volatile: a socket still writing what it was sent misses it rather than queueing
+      // it; the server keeps the newest state per job for it (lib/server/slow-clients).
+      emitter.to(jobRoom(job.id)).volatile.emit('job:update', job);
     },
     deleted(jobId) {
       emitter.to(jobRoom(jobId)).emit('job:deleted', jobId);

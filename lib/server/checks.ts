@@ -3,6 +3,8 @@
  * for pages, API routes and socket.io handshakes alike.
  */
 import { AppError } from '../domain/errors';
+import type { Identity } from './identity';
+import type { Limits } from './limits';
 import type { RequestCheck, RequestFacts } from './pipeline';
 
 /**
@@ -86,4 +88,30 @@ function hasBody(request: RequestFacts): boolean {
 function isJson(request: RequestFacts): boolean {
   const type = headerValue(request, 'content-type')?.split(';')[0].trim().toLowerCase() ?? '';
   return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
+/** What anyone may fetch without signing in: the sign-in page and API, its assets, health. */
+function isOpenPath(url: string): boolean {
+  const path = url.split('?')[0];
+  return path === '/signin' || path === '/api/session' || path === '/api/health' || path === '/favicon.ico' || path.startsWith('/_next/static/');
+}
+
+/**
+ * With an access token set, every request and handshake needs a valid session cookie, the
+ * token as `Authorization: Bearer`, or (sockets) `auth.token`; else `unauthorized` (pages are
+ * sent to the sign-in page instead). Wrong tokens count against their address, which is
+ * refused with `rate_limited` once it has failed too often.
+ */
+export function requireSignIn(identity: Pick<Identity, 'identify'>, limits: Pick<Limits, 'assertMaySignIn' | 'signInFailed'>): RequestCheck {
+  return async (request) => {
+    if (request.kind === 'http' && isOpenPath(request.url)) return;
+    const caller = identity.identify(request.headers, request.socketToken);
+    if (caller.signedIn) return;
+    const address = request.remoteAddress ?? 'unknown';
+    if (caller.wrongToken) {
+      await limits.assertMaySignIn(address);
+      await limits.signInFailed(address);
+    }
+    throw new AppError('unauthorized');
+  };
 }

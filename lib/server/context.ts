@@ -15,6 +15,9 @@ import type { JobEventFeed } from '../job-events/port';
 import { createJobEventFeed } from '../job-events/redis';
 import { openSharedContext, type SharedContext } from '../shared-context';
 import { AppError } from '../domain/errors';
+import { createIdentity, type Identity } from './identity';
+import { createLimits, type Limits } from './limits';
+import { cookieSecret } from './secrets';
 
 export interface ServerContext extends SharedContext {
   queue: DownloadQueue;
@@ -22,6 +25,10 @@ export interface ServerContext extends SharedContext {
   control: ControlPublisher;
   /** Follows jobs for this node's streaming consumers (Server-Sent Events). */
   feed: JobEventFeed;
+  /** Who is asking: owner cookies, the session, the access token. */
+  identity: Identity;
+  /** The limits every node shares through Redis. */
+  limits: Limits;
 }
 
 export async function createServerContext(config: Config, logger: Logger): Promise<ServerContext> {
@@ -29,6 +36,12 @@ export async function createServerContext(config: Config, logger: Logger): Promi
   const queue = createDownloadQueue({ connection: shared.redis, prefix: config.redisPrefix });
   const control = createControlPublisher(shared.redis, config.redisPrefix);
   const feed = createJobEventFeed(shared.redis, config.redisPrefix, logger);
+  const identity = createIdentity({
+    secret: await cookieSecret(shared.mongo.db(), config.auth.sessionSecret),
+    accessToken: config.auth.accessToken,
+    secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+  });
+  const limits = createLimits(shared.redis, config);
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -37,7 +50,7 @@ export async function createServerContext(config: Config, logger: Logger): Promi
       await queue.close();
       await shared.close();
     })());
-  return { ...shared, queue, control, feed, close };
+  return { ...shared, queue, control, feed, identity, limits, close };
 }
 
 const CONTEXT_KEY = Symbol.for('live-downloader.server-context');

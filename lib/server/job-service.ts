@@ -14,7 +14,8 @@ import { enqueueDownload, type DownloadQueue, type RetryPolicy } from '../infra/
 import { nextVersion } from '../domain/job-state';
 import type { JobStore } from '../infra/job-store';
 import type { JobView } from '../domain/job';
-import { publicUrl } from '../util/redact-url';
+import { publicUrl, withoutQuery } from '../util/redact-url';
+import type { Caller } from './identity';
 
 export interface JobServiceDeps {
   jobs: JobStore;
@@ -23,7 +24,7 @@ export interface JobServiceDeps {
   control: ControlPublisher;
   live: LiveStates;
   logger: Logger;
-  config: Pick<Config, 'dataDir' | 'downloadAttempts' | 'retryBackoffMs'>;
+  config: Pick<Config, 'dataDir' | 'downloadAttempts' | 'retryBackoffMs'> & { quotas: Pick<Config['quotas'], 'maxOpenJobs'> };
 }
 
 export interface NewJobOptions {
@@ -108,4 +109,48 @@ export async function getJob({ jobs, live }: Pick<JobServiceDeps, 'jobs' | 'live
   const job = isJobId(id) ? await jobs.find(id) : null;
   if (!job) throw notFound();
   return live.newest(job);
+}
+
+/** Whether `caller` may cancel, retry or delete a job of `owner`: its owner, or the token's holder. */
+export function mayControl(caller: Caller, owner: string | null): boolean {
+  return caller.admin || (owner !== null && owner === caller.owner);
+}
+
+/** The job as `caller` may see it: `canControl` set, and the query hidden from all but its owner. */
+export function viewFor(job: JobView, caller: Caller, owner: string | null): JobView {
+  const canControl = mayControl(caller, owner);
+  return { ...job, url: owner !== null && owner === caller.owner ? job.url : withoutQuery(job.url), canControl };
+}
+
+/** `getJob`, as `caller` may see it. */
+export async function viewJob(deps: Pick<JobServiceDeps, 'jobs' | 'live'>, id: string, caller: Caller): Promise<JobView> {
+  const found = isJobId(id) ? await deps.jobs.findOwned(id) : null;
+  if (!found) throw notFound();
+  // The stored URL: states sent to the room (and kept live) carry it without its query.
+  return viewFor({ ...(await deps.live.newest(found.job)), url: found.job.url }, caller, found.owner);
+}
+
+/**
+ * Refuses with `not_owner` unless `caller` may control the job (`not_found` for no job);
+ * returns the job's owner.
+ */
+export async function assertMayControl(deps: Pick<JobServiceDeps, 'jobs'>, id: string, caller: Caller): Promise<string | null> {
+  const owner = isJobId(id) ? await deps.jobs.ownerOf(id) : undefined;
+  if (owner === undefined) throw notFound();
+  if (!mayControl(caller, owner)) throw new AppError('not_owner');
+  return owner;
+}
+
+/** How long an owner at `MAX_OPEN_JOBS` is told to wait: about as long as a download slot takes to free. */
+const OPEN_JOBS_RETRY_AFTER_S = 30;
+
+/** Refuses with `too_many_jobs` when the owner already has `MAX_OPEN_JOBS` jobs queued or active. */
+export async function assertMayOpenJob(deps: Pick<JobServiceDeps, 'jobs' | 'config'>, owner: string | null): Promise<void> {
+  const max = deps.config.quotas.maxOpenJobs;
+  if (max === 0 || owner === null) return;
+  if ((await deps.jobs.countOpen(owner)) >= max) {
+    throw new AppError('too_many_jobs', `You have ${max} downloads queued or running, the most this server allows. Wait for some of them to finish.`, {
+      retryAfterS: OPEN_JOBS_RETRY_AFTER_S,
+    });
+  }
 }

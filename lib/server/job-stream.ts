@@ -4,17 +4,20 @@
  * outranks the last one sent (the socket contract's ordering, see `newerJob`); the stream ends
  * after a finished state, or after `deleted`. A comment line keeps idle proxies from closing it.
  */
-import { isFinished, outranks } from '../domain/job-state';
+import { isFinished, newerJobView, outranks } from '../domain/job-state';
 import type { JobView } from '../domain/job';
 import type { JobEvent } from '../job-events/port';
 import type { ServerContext } from './context';
-import { getJob } from './job-service';
+import type { Caller } from './identity';
+import { viewJob } from './job-service';
 
 export interface JobStreamOptions {
   /** Ends the stream (the client went away). */
   signal: AbortSignal;
   /** How often a comment line goes out while nothing else does. */
   heartbeatMs: number;
+  /** Who asked: the first state is shown as they may see it. */
+  caller: Caller;
 }
 
 type StreamDeps = Pick<ServerContext, 'feed' | 'jobs' | 'live'>;
@@ -33,7 +36,7 @@ const SSE_HEADERS = {
  * The stream's response. Follows the job before reading it, so no state published in between
  * is missed; an unknown job rejects with not_found before anything is sent.
  */
-export async function openJobStream(deps: StreamDeps, jobId: string, { signal, heartbeatMs }: JobStreamOptions): Promise<Response> {
+export async function openJobStream(deps: StreamDeps, jobId: string, { signal, heartbeatMs, caller }: JobStreamOptions): Promise<Response> {
   const early: JobEvent[] = [];
   let deliver: (event: JobEvent) => void = (event) => {
     early.push(event);
@@ -41,7 +44,7 @@ export async function openJobStream(deps: StreamDeps, jobId: string, { signal, h
   const following = await deps.feed.follow(jobId, (event) => deliver(event));
   let current: JobView;
   try {
-    current = await getJob(deps, jobId);
+    current = await viewJob(deps, jobId, caller);
   } catch (err) {
     following.close();
     throw err;
@@ -75,7 +78,8 @@ export async function openJobStream(deps: StreamDeps, jobId: string, { signal, h
           write(`event: deleted\ndata: ${JSON.stringify({ id: jobId })}\n\n`);
           return end();
         }
-        if (outranks(event.job, current)) sendState(event.job);
+        // Shown as this caller may see it, like the first state (room states carry no viewer).
+        if (outranks(event.job, current)) sendState(newerJobView(current, event.job));
       };
       sendState(current);
       for (const event of early.splice(0)) deliver(event);

@@ -20,6 +20,19 @@ export interface RequestFacts {
   headers: IncomingHttpHeaders;
   /** The peer as this node sees it (a proxy's address behind one). */
   remoteAddress: string | undefined;
+  /** A socket.io handshake's `auth.token`. */
+  socketToken?: unknown;
+}
+
+/**
+ * The header through which route handlers learn the client's address (Next does not give it
+ * to them). The pipeline always sets it itself, so a client cannot choose it.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-client-address';
+
+/** The client's address as the pipeline saw it, for route handlers. */
+export function clientAddress(headers: Headers): string {
+  return headers.get(CLIENT_ADDRESS_HEADER) ?? 'unknown';
 }
 
 /** One cross-cutting check: returns to admit, throws an AppError to refuse. */
@@ -50,8 +63,14 @@ export function createRequestPipeline(checks: RequestCheck[], logger: Logger): R
   return {
     admit,
     http: (handler) => (req, res) => {
+      req.headers[CLIENT_ADDRESS_HEADER] = req.socket.remoteAddress ?? 'unknown';
       void admit(httpFacts(req)).then((refused) => {
         if (!refused) return handler(req, res);
+        if (refused.code === 'unauthorized' && isPageRequest(req)) {
+          // A person opening a page is shown the sign-in page, which brings them back.
+          res.writeHead(303, { Location: `/signin?next=${encodeURIComponent(req.url ?? '/')}`, 'Cache-Control': 'no-store' });
+          return res.end();
+        }
         res.writeHead(refused.status, { ...errorHeaders(refused), 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: refused.toJSON() }));
       });
@@ -71,5 +90,10 @@ function httpFacts(req: IncomingMessage): RequestFacts {
 }
 
 function socketFacts({ request, handshake }: Pick<Socket, 'request' | 'handshake'>): RequestFacts {
-  return { kind: 'socket', method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, remoteAddress: handshake.address };
+  const socketToken: unknown = (handshake.auth as Record<string, unknown> | undefined)?.token;
+  return { kind: 'socket', method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, remoteAddress: handshake.address, socketToken };
+}
+
+function isPageRequest(req: IncomingMessage): boolean {
+  return req.method === 'GET' && !req.url?.startsWith('/api/') && (req.headers.accept ?? '').includes('text/html');
 }

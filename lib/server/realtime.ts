@@ -15,8 +15,13 @@ import { socketIoKey, wireParser } from '../job-events/wire';
 import { isJobId } from '../domain/job-input';
 import { jobRoom, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../domain/events';
 import type { LiveStates } from '../job-events/live-state';
-import { getJob } from './job-service';
+import type { Config } from '../infra/config';
+import { toAppError } from './http';
+import type { Caller, Identity } from './identity';
+import { viewJob } from './job-service';
+import type { Limits } from './limits';
 import type { RequestPipeline } from './pipeline';
+import { guardSlowClient } from './slow-clients';
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -27,7 +32,18 @@ export interface RealtimeDeps {
   redis: Redis;
   redisPrefix: string;
   logger: Logger;
+  identity: Pick<Identity, 'identify'>;
+  limits: Pick<Limits, 'subscribed'>;
+  quotas: Pick<Config['quotas'], 'socketMaxSubscriptions' | 'socketConnectionsPerIp'>;
+  /** How long a socket whose writes do not drain may stay behind (see ./slow-clients). */
+  slowClientMs: number;
 }
+
+/**
+ * The largest message a client may send. Clients only send job ids; socket.io's default
+ * (1 MB) would let each socket make the server buffer a megabyte.
+ */
+const MAX_MESSAGE_BYTES = 4 * 1024;
 
 export interface Realtime {
   io: RealtimeServer;
@@ -40,10 +56,13 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipel
   const sub = deps.redis.duplicate();
   const io: RealtimeServer = new Server(httpServer, {
     serveClient: false,
+    maxHttpBufferSize: MAX_MESSAGE_BYTES,
     adapter: createAdapter(pub, sub, { key: socketIoKey(deps.redisPrefix), parser: wireParser }),
   });
   // A handshake passes the same checks as any HTTP request before it becomes a connection.
   io.use(pipeline.socket);
+  io.use(limitConnectionsPerAddress(deps.quotas.socketConnectionsPerIp));
+  io.on('connection', (socket) => guardSlowClient(socket, deps));
   io.on('connection', (socket) => registerJobHandlers(socket, deps));
 
   let closing: Promise<void> | undefined;
@@ -59,17 +78,52 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipel
 
 const invalidId = (): SubscribeAck => ({ ok: false, error: notFound().toJSON() });
 
-function registerJobHandlers(socket: RealtimeSocket, { jobs, live, logger }: RealtimeDeps): void {
+/**
+ * At most `max` sockets per client address on this node (0: no limit). A socket lives on one
+ * node, so the count does too; more are refused with `rate_limited`.
+ */
+function limitConnectionsPerAddress(max: number) {
+  const open = new Map<string, number>();
+  return (socket: RealtimeSocket, next: (err?: Error) => void) => {
+    const address = socket.handshake.address;
+    const count = open.get(address) ?? 0;
+    if (max > 0 && count >= max) {
+      const refused = new AppError('rate_limited', 'Too many connections from this address.', { retryAfterS: 10 });
+      return next(Object.assign(new Error(refused.code), { data: refused.toJSON() }));
+    }
+    open.set(address, count + 1);
+    socket.once('disconnect', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+    next();
+  };
+}
+
+function registerJobHandlers(socket: RealtimeSocket, { jobs, live, logger, identity, limits, quotas }: RealtimeDeps): void {
+  const caller: Caller = identity.identify(socket.handshake.headers, (socket.handshake.auth as Record<string, unknown>).token);
+  const refuse = (reply: (result: SubscribeAck) => void, err: unknown) => reply({ ok: false, error: toAppError(err, logger, 'a subscribe').toJSON() });
+
   socket.on('job:subscribe', async (jobId: unknown, ack: unknown) => {
     // Payloads come from anyone: check their shape before trusting the types.
     if (typeof ack !== 'function') return;
     const reply = ack as (result: SubscribeAck) => void;
     if (!isJobId(jobId)) return reply(invalidId());
+    try {
+      await limits.subscribed(socket.id);
+    } catch (err) {
+      return refuse(reply, err);
+    }
+    // Every socket is also in its own room, which is not a job's.
+    if (!socket.rooms.has(jobRoom(jobId)) && socket.rooms.size - 1 >= quotas.socketMaxSubscriptions) {
+      return refuse(reply, new AppError('too_many_subscriptions', `A connection may follow at most ${quotas.socketMaxSubscriptions} jobs.`));
+    }
     // Join first, read second: an update emitted in between reaches the socket and, being
     // newer than the snapshot, wins on the client.
     await socket.join(jobRoom(jobId));
     try {
-      reply({ ok: true, job: await getJob({ jobs, live }, jobId) });
+      reply({ ok: true, job: await viewJob({ jobs, live }, jobId, caller) });
     } catch (err) {
       if (err instanceof AppError && err.code === 'not_found') {
         await socket.leave(jobRoom(jobId));

@@ -69,3 +69,20 @@ export function formatEta(seconds: number | null): string {
 export function formatPercent(progress: number): string {
   return `${Math.floor(Math.min(100, Math.max(0, progress)))}%`;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/**
+ * `10 Dec, 14:03`, or `10 Dec 2027, 14:03` outside the year of `now`: on the clock of the
+ * machine that runs it, or in UTC with `utc` (the same on the server and in every browser).
+ */
+export function formatDateTime(at: number, now: number, utc = false): string {
+  const date = new Date(at);
+  const parts = utc
+    ? { year: date.getUTCFullYear(), month: date.getUTCMonth(), day: date.getUTCDate(), hours: date.getUTCHours(), minutes: date.getUTCMinutes() }
+    : { year: date.getFullYear(), month: date.getMonth(), day: date.getDate(), hours: date.getHours(), minutes: date.getMinutes() };
+  const thisYear = utc ? new Date(now).getUTCFullYear() : new Date(now).getFullYear();
+  const year = parts.year === thisYear ? '' : ` ${parts.year}`;
+  const time = `${String(parts.hours).padStart(2, '0')}:${String(parts.minutes).padStart(2, '0')}`;
+  return `${parts.day} ${MONTHS[parts.month]}${year}, ${time}`;
+}

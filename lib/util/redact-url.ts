@@ -18,3 +18,16 @@ export function publicUrl(url: string): string {
   const redacted = redactUrl(url);
   return typeof redacted === 'string' ? redacted : url;
 }
+
+/**
+ * The URL as people other than the job's owner see it: `https://host/path?…`. Presigned links
+ * carry their secret in the query (some in the fragment), so only the owner sees those.
+ */
+export function withoutQuery(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (!parsed.search && !parsed.hash) return url;
+  parsed.search = '';
+  parsed.hash = '';
+  return `${parsed.toString()}?…`;
+}

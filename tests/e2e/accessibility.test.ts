@@ -77,6 +77,13 @@ describe.each([
     expect(await violations(await open(await jobThatEnds('/status/404', 'failed')))).toEqual([]);
   }, 30_000);
 
+  it('the sign-in page showing an error passes', async () => {
+    const page = await open('/signin');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Enter the access token.' }).waitFor();
+    expect(await violations(page)).toEqual([]);
+  });
+
   it('the page for an unknown job passes', async () => {
     expect(await violations(await open('/jobs/00000000-0000-4000-8000-000000000000'))).toEqual([]);
   });

@@ -19,19 +19,34 @@ describe('when a user cancels a download, then retries it', () => {
   let first: Page;
   let second: Page;
 
+  let shared: Page;
+
   beforeAll(async () => {
-    first = await openTab('/');
+    // Two tabs of the browser that starts the download (its owner), and the shared link opened
+    // in someone else's browser.
+    const own = await ctx.openProfile();
+    first = await own.openTab('/');
     await first.getByLabel('File URL').fill(`${ctx.files.url}/file/${size}?rate=${MB}&seed=e2e-actions`);
     await first.getByRole('button', { name: 'Download' }).click();
     await statusIs(first, 'active');
     const href = await first.getByTestId('job-link').getAttribute('href');
-    second = await openTab(href!);
+    second = await own.openTab(href!);
     await statusIs(second, 'active');
+    shared = await openTab(href!);
+    await statusIs(shared, 'active');
   }, 30_000);
 
   it('offers Cancel while it runs, and no Retry', async () => {
     expect(await first.getByRole('button', { name: 'Cancel' }).isEnabled()).toBe(true);
     expect(await first.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+  });
+
+  it('shows the live card through a shared link, without controls and without the query of the URL', async () => {
+    expect(await shared.getByRole('button').filter({ hasText: /Cancel|Retry|Delete/ }).count()).toBe(0);
+    const text = await shared.getByTestId('job-card').textContent();
+    expect(text).toContain(`/file/${size}?…`);
+    expect(text).not.toContain('seed=e2e-actions');
+    expect(await first.getByTestId('job-card').textContent()).toContain('seed=e2e-actions');
   });
 
   it('shows cancelled in both tabs after Cancel is clicked in one', async () => {
@@ -45,7 +60,10 @@ describe('when a user cancels a download, then retries it', () => {
 
   it('runs it again after Retry is clicked, to completion in both tabs', async () => {
     await second.getByRole('button', { name: 'Retry' }).click();
-    for (const page of [first, second]) await statusIs(page, 'completed', 30_000);
+    for (const page of [first, second, shared]) await statusIs(page, 'completed', 30_000);
+    // The file is there for whoever has the link; the controls are not.
+    await shared.getByTestId('job-file-link').waitFor();
+    expect(await shared.getByRole('button').filter({ hasText: /Cancel|Retry|Delete/ }).count()).toBe(0);
     const hashes = await Promise.all([first, second].map((p) => p.getByTestId('job-sha256').textContent()));
     expect(hashes.map((h) => h?.trim())).toEqual([fixtureSha256(size, 'e2e-actions'), fixtureSha256(size, 'e2e-actions')]);
     expect(await first.getByRole('alert').filter({ hasText: /\S/ }).count()).toBe(0);

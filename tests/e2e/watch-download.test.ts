@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { startServer } from '../utils/app-processes';
 import { useBrowsingApp } from '../utils/browser';
 import { fixtureSha256 } from '../utils/file-server';
-import { postJob } from '../utils/test-app';
+import { api, postJob } from '../utils/test-app';
 
 const MB = 1024 * 1024;
 
@@ -67,6 +67,10 @@ describe('when a user pastes a URL and watches it download', () => {
     const hashes = await Promise.all([first, second].map((p) => p.getByTestId('job-sha256').textContent()));
     expect(hashes[0]?.trim()).toBe(fixtureSha256(size, 'browser'));
     expect(hashes[1]?.trim()).toBe(hashes[0]?.trim());
+    // The home page's card and the job page's both say until when the file is kept.
+    for (const page of [first, second]) {
+      expect(await page.getByTestId('job-expiry').textContent()).toMatch(/^File kept until \d{1,2} [A-Z][a-z]{2}( \d{4})?, \d{2}:\d{2}$/);
+    }
     // The job page's title followed the job live, from a percentage to done.
     await second.waitForFunction((title) => document.title === title, `Done · ${size} · Live downloader`, { timeout: 2_000 });
   }, 40_000);
@@ -79,6 +83,10 @@ describe('when a user pastes a URL and watches it download', () => {
     expect(await third.title()).toBe(`Done · ${size} · Live downloader`);
     expect((await third.getByTestId('job-sha256').textContent())?.trim()).toBe(fixtureSha256(size, 'browser'));
     expect(await third.getByTestId('job-file-link').getAttribute('href')).toMatch(/\/file$/);
+    // Kept RETENTION_DAYS (7 by default) after it ended.
+    const { body: job } = await api(ctx.app.server.url, href!.replace('/jobs/', '/api/jobs/'));
+    const keptUntil = new Date(Date.parse(job.finishedAt) + 7 * 86_400_000).toISOString();
+    expect(await third.getByTestId('job-expiry').locator('time').getAttribute('datetime')).toBe(keptUntil);
   });
 });
 

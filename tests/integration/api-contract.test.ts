@@ -9,6 +9,8 @@ let socket: JobSocket;
 beforeAll(async () => {
   // No worker: these tests are about what the server accepts and answers.
   app = await startTestApp({ workers: 0 });
+  // The tab of the client that `api()` is: it owns the jobs the tests create.
+  await api(app.server.url, '/api/health');
   socket = await connectClient(app.server.url);
 }, 60_000);
 

@@ -66,7 +66,7 @@ describe('when the source answers 503 every time', () => {
     expect(updates().filter((u) => u.status === 'failed')).toHaveLength(1);
     const final = updates().at(-1)!;
     expect(final).toMatchObject({ status: 'failed', stage: 'done', attempt: 3, maxAttempts: 3, retryAt: null, error: { code: 'http_error' } });
-    expect((await api(ctx.app.server.url, `/api/jobs/${final.id}`)).body).toEqual(final);
+    expect((await api(ctx.app.server.url, `/api/jobs/${final.id}`)).body).toEqual({ ...final, canControl: true });
   });
 });
 

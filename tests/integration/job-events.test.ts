@@ -20,6 +20,7 @@ import { dropDatabase } from '../utils/cleanup';
 import { deleteRedisPrefix } from '../utils/cleanup';
 import { testMongoUri, testRedisUrl } from '../utils/services-env';
 import { waitFor } from '../utils/wait-for';
+import { STRANGER } from '../../lib/server/identity';
 
 const prefix = `test-events-${randomUUID().slice(0, 8)}`;
 const mongoUri = testMongoUri(`test_events_${process.pid}`);
@@ -108,7 +109,7 @@ describe('the event stream of a job', () => {
 
   it('answers an unknown job with not_found and follows it no longer', async () => {
     const id = randomUUID();
-    await expect(openJobStream({ feed, jobs, live: events.live }, id, { signal: new AbortController().signal, heartbeatMs: 1000 })).rejects.toMatchObject({
+    await expect(openJobStream({ feed, jobs, live: events.live }, id, { signal: new AbortController().signal, caller: STRANGER, heartbeatMs: 1000 })).rejects.toMatchObject({
       code: 'not_found',
       status: 404,
     });
@@ -118,13 +119,13 @@ describe('the event stream of a job', () => {
   it('sends `deleted` and ends when the job is deleted while it is followed', async () => {
     const job = newJob('https://example.invalid/f');
     await jobs.insert(job, job.url);
-    const response = await openJobStream({ feed, jobs, live: events.live }, job.id, { signal: new AbortController().signal, heartbeatMs: 1000 });
+    const response = await openJobStream({ feed, jobs, live: events.live }, job.id, { signal: new AbortController().signal, caller: STRANGER, heartbeatMs: 1000 });
     const body = read(response);
     events.publisher.publish(step(job, job.version - 1)); // older than the snapshot: not sent
     events.publisher.deleted(job.id);
     const blocks = (await body).split('\n\n');
     expect(blocks.map((block) => block.split('\n')[0])).toEqual(['event: update', 'event: deleted', '']);
-    expect(JSON.parse(blocks[0].split('\ndata: ')[1])).toEqual(job);
+    expect(JSON.parse(blocks[0].split('\ndata: ')[1])).toEqual({ ...job, canControl: false });
     expect(blocks[1]).toBe(`event: deleted\ndata: {"id":"${job.id}"}`);
     await waitFor('the subscription to go', async () => (await subscribers(job.id)) === 0);
   });
@@ -133,7 +134,7 @@ describe('the event stream of a job', () => {
     const job = newJob('https://example.invalid/g');
     await jobs.insert(job, job.url);
     const leave = new AbortController();
-    await openJobStream({ feed, jobs, live: events.live }, job.id, { signal: leave.signal, heartbeatMs: 1000 });
+    await openJobStream({ feed, jobs, live: events.live }, job.id, { signal: leave.signal, caller: STRANGER, heartbeatMs: 1000 });
     expect(await subscribers(job.id)).toBe(1);
     leave.abort();
     await waitFor('the subscription to go', async () => (await subscribers(job.id)) === 0);

@@ -90,3 +90,36 @@ describe('when jobs were stored before runs existed', () => {
     expect(await jobs.save(progressed(job, 1, 100))).toBe(true);
   });
 });
+
+describe('when finished jobs are old enough for retention', () => {
+  const cutoff = Date.parse('2026-01-10T00:00:00Z');
+
+  async function endedAt(status: JobView['status'], finishedAt: number): Promise<string> {
+    const job: JobView = { ...newJob('http://files.invalid/old.iso'), status, stage: status === 'active' ? 'downloading' : 'done', finishedAt: new Date(finishedAt).toISOString() };
+    await jobs.insert(job, job.url);
+    return job.id;
+  }
+
+  it('finds those that ended before the cutoff, oldest first, a batch at a time, and no other', async () => {
+    const oldest = await endedAt('failed', cutoff - 3000);
+    const older = await endedAt('completed', cutoff - 2000);
+    const old = await endedAt('cancelled', cutoff - 1000);
+    await endedAt('completed', cutoff + 1000);
+    // Not finished, whatever its dates say.
+    await endedAt('active', cutoff - 5000);
+    expect(await jobs.findEndedBefore(new Date(cutoff), 2)).toEqual([oldest, older]);
+    expect(await jobs.findEndedBefore(new Date(cutoff), 10)).toEqual([oldest, older, old]);
+  });
+
+  it('removes a job only while it still is one that ended before the cutoff', async () => {
+    const done = await endedAt('completed', cutoff - 1000);
+    expect(await jobs.removeIfEndedBefore(done, new Date(cutoff))).toBe(true);
+    expect(await jobs.find(done)).toBeNull();
+    expect(await jobs.removeIfEndedBefore(done, new Date(cutoff))).toBe(false);
+
+    const retried = await endedAt('failed', cutoff - 1000);
+    await jobs.update(retried, () => ({ status: 'queued', stage: 'waiting', finishedAt: null }), { retry: true });
+    expect(await jobs.removeIfEndedBefore(retried, new Date(cutoff))).toBe(false);
+    expect(await jobs.find(retried)).toMatchObject({ status: 'queued', run: 2 });
+  });
+});

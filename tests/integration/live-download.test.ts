@@ -114,7 +114,9 @@ describe('when two tabs on two server nodes watch a 20 MB download at a throttle
   it('returns the same final state from GET /api/jobs/:id', async () => {
     const { status, body } = await api(app.server.url, `/api/jobs/${job.id}`);
     expect(status).toBe(200);
-    expect(body).toEqual(finalOf(tabs[0]));
+    // The API's answer to the job's owner also says it may control it, and gives the whole URL
+    // (a room's states carry it without its query).
+    expect(body).toEqual({ ...finalOf(tabs[0]), url: job.url, canControl: true });
   });
 
   it('serves the finished file as an attachment', async () => {
@@ -134,7 +136,7 @@ describe('when two tabs on two server nodes watch a 20 MB download at a throttle
     it('gets the final state in the snapshot', async () => {
       const late = await client();
       const ack = await subscribe(late, job.id);
-      expect(ack).toEqual({ ok: true, job: finalOf(tabs[0]) });
+      expect(ack).toEqual({ ok: true, job: { ...finalOf(tabs[0]), url: job.url, canControl: true } });
     });
   });
 });

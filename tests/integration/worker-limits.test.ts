@@ -150,3 +150,41 @@ describe('when a source sends more slowly than MIN_SPEED_BYTES_PER_S over a whol
     expect(asked.slice(1).every((r) => /^bytes=[1-9]\d*-$/.test(r.range ?? ''))).toBe(true);
   });
 });
+
+describe('when the disk has less free space than MIN_FREE_BYTES', () => {
+  const DISK_PATHS = {
+    withLength: '/file/64000?seed=disk-length',
+    noLength: '/file/64000?seed=disk-nolength&nolength=1',
+  };
+  const ended = new Map<string, JobView>();
+
+  beforeAll(async () => {
+    // The jobs above ran with the default reserve, and those inside every limit completed. This
+    // worker runs alone, with a reserve larger than any disk: the one above would take the jobs too.
+    await Promise.all(ctx.app.workers.map((worker) => worker.stop()));
+    ctx.app.workers.length = 0;
+    const watched = await Promise.all(
+      Object.entries(DISK_PATHS).map(async ([name, fixturePath]) => {
+        const { status, body: job } = await postJob(ctx.app.server.url, `${ctx.files.url}${fixturePath}`);
+        if (status !== 201) throw new Error(`the server refused the ${name} job: ${status} ${JSON.stringify(job)}`);
+        const updates = recordUpdates(ctx.tab, job.id);
+        await subscribe(ctx.tab, job.id);
+        return { name, updates };
+      }),
+    );
+    ctx.app.workers.push(await startWorker({ ...ctx.app.settings.env, MIN_FREE_BYTES: '1000000000000000' }));
+    await Promise.all(
+      watched.map(async ({ name, updates }) => {
+        ended.set(name, await waitFor(`the ${name} job to end`, () => (['completed', 'failed'].includes(latest(updates)?.status ?? '') ? latest(updates) : null), 20_000));
+      }),
+    );
+  }, 60_000);
+
+  it.each(Object.keys(DISK_PATHS))('fails disk_full at once, without a retry, and leaves no file (%s)', (name) => {
+    const job = ended.get(name)!;
+    expect(job).toMatchObject({ status: 'failed', attempt: 1, retryAt: null, error: { code: 'disk_full' } });
+    expect(job.error!.message).toMatch(/kept in reserve/);
+    expect(requestsFor(DISK_PATHS[name as keyof typeof DISK_PATHS])).toBe(1);
+    expect(existsSync(folderOf(job))).toBe(false);
+  });
+});

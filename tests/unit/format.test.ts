@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { describeRetry, describeTitle, describeUrl } from '../../lib/domain/job-text';
 import {
   formatBytes,
+  formatDateTime,
   formatDuration,
   formatEta,
   formatPercent,
@@ -192,5 +193,24 @@ describe('describeTitle', () => {
 
   it('names the URL while the file name is unknown', () => {
     expect(describeTitle({ ...job, fileName: null })).toBe('42% · files.invalid/get');
+  });
+});
+
+describe('formatDateTime', () => {
+  const at = Date.UTC(2026, 11, 10, 14, 3, 59);
+
+  it('shows day, month and minute in UTC, the same everywhere', () => {
+    expect(formatDateTime(at, at, true)).toBe('10 Dec, 14:03');
+    expect(formatDateTime(Date.UTC(2026, 0, 1, 0, 0), Date.UTC(2026, 5, 1), true)).toBe('1 Jan, 00:00');
+  });
+
+  it('adds the year only outside the year of now', () => {
+    expect(formatDateTime(at, Date.UTC(2027, 0, 2), true)).toBe('10 Dec 2026, 14:03');
+  });
+
+  it('uses the local clock without utc', () => {
+    const local = new Date(at);
+    const hhmm = `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`;
+    expect(formatDateTime(at, at)).toBe(`${local.getDate()} ${local.toString().slice(4, 7)}, ${hhmm}`);
   });
 });

@@ -5,11 +5,23 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../lib/domain/events';
 import type { JobView } from '../../lib/domain/job';
+import { clientCookies } from './test-app';
 
 export type JobSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-export async function connectClient(baseUrl: string): Promise<JobSocket> {
-  const socket: JobSocket = io(baseUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
+/**
+ * A socket of this test file's one client (it sends the cookies `api()` keeps, as a tab of the
+ * same browser would), or of another one: `cookie` replaces them, `token` is sent as `auth.token`.
+ */
+export async function connectClient(baseUrl: string, as: { cookie?: string; token?: string } = {}): Promise<JobSocket> {
+  const cookie = as.cookie ?? clientCookies();
+  const socket: JobSocket = io(baseUrl, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: cookie ? { Cookie: cookie } : {},
+    auth: as.token === undefined ? {} : { token: as.token },
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);

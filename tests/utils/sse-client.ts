@@ -3,6 +3,7 @@
  * Server-Sent Events stream with fetch and records every event and comment line it is sent.
  */
 import type { JobView } from '../../lib/domain/job';
+import { clientCookies } from './test-app';
 
 export interface SseEvent {
   event: string;
@@ -24,9 +25,10 @@ export interface SseStream {
   close(): void;
 }
 
-export async function openEventStream(baseUrl: string, jobId: string): Promise<SseStream> {
+/** A stream as this test file's one client (see `api()`), or with the headers given. */
+export async function openEventStream(baseUrl: string, jobId: string, headers: Record<string, string> = { Cookie: clientCookies() }): Promise<SseStream> {
   const controller = new AbortController();
-  const response = await fetch(`${baseUrl}/api/jobs/${jobId}/events`, { signal: controller.signal, headers: { Accept: 'text/event-stream' } });
+  const response = await fetch(`${baseUrl}/api/jobs/${jobId}/events`, { signal: controller.signal, headers: { Accept: 'text/event-stream', ...headers } });
   const contentType = response.headers.get('content-type');
   const stream: SseStream = {
     status: response.status,

@@ -4,6 +4,7 @@
  */
 import { createTestSettings, startServer, startWorker, type AppProcess, type Env, type ServerProcess, type TestSettings } from './app-processes';
 import { deleteRedisPrefix, dropDatabase } from './cleanup';
+import { createHttpClient } from './http-client';
 
 export interface TestApp {
   settings: TestSettings;
@@ -36,12 +37,14 @@ async function stopAll(settings: TestSettings, processes: AppProcess[]): Promise
   await settings.cleanup();
 }
 
-/** Calls the app's HTTP API and returns the status and parsed JSON body. */
-export async function api(baseUrl: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${baseUrl}${path}`, init);
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+/** This test file's one client: `api()` and the sockets of tests/utils/job-client are its tabs. */
+const client = createHttpClient();
+
+/** Calls the app's HTTP API as this test file's client (see ./http-client). */
+export const api = client.api;
+
+/** The `Cookie` header this test file's client sends. */
+export const clientCookies = client.cookies;
 
 export function postJob(baseUrl: string, url: unknown): Promise<{ status: number; body: any }> {
   return api(baseUrl, '/api/jobs', {

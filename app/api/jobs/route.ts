@@ -2,7 +2,8 @@ import { AppError } from '@/lib/domain/errors';
 import { createJobSchema } from '@/lib/domain/job-input';
 import { isRefusableDestination } from '@/lib/server/destination';
 import { readJsonBody } from '@/lib/server/http';
-import { createJob } from '@/lib/server/job-service';
+import { assertMayOpenJob, createJob, viewFor } from '@/lib/server/job-service';
+import { clientAddress } from '@/lib/server/pipeline';
 import { route } from '@/lib/server/route';
 
 export const dynamic = 'force-dynamic';
@@ -11,7 +12,7 @@ export const dynamic = 'force-dynamic';
 const MAX_BODY_BYTES = 16 * 1024;
 
 /** POST /api/jobs {"url": "..."} → 201 with the new job. */
-export const POST = route(async (context, request) => {
+export const POST = route(async (context, request, _params, caller) => {
   const input = createJobSchema.safeParse(await readJsonBody(request, MAX_BODY_BYTES));
   if (!input.success) {
     const issue = input.error.issues[0];
@@ -20,6 +21,11 @@ export const POST = route(async (context, request) => {
   if (!context.config.allowPrivateAddresses && isRefusableDestination(new URL(input.data.url))) {
     throw new AppError('blocked_destination');
   }
-  const job = await createJob(context, input.data.url);
-  return Response.json(job, { status: 201, headers: { Location: `/api/jobs/${job.id}` } });
+  // The access token's holder runs the server: its own jobs are not limited.
+  if (!caller.admin) {
+    await context.limits.jobSubmitted(caller.owner, clientAddress(request.headers));
+    await assertMayOpenJob(context, caller.owner);
+  }
+  const job = await createJob(context, input.data.url, caller.owner);
+  return Response.json(viewFor(job, caller, caller.owner), { status: 201, headers: { Location: `/api/jobs/${job.id}` } });
 });

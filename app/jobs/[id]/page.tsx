@@ -7,7 +7,8 @@ import { LiveJob } from '@/components/live-job';
 import { serverContext } from '@/lib/server/context';
 import { AppError } from '@/lib/domain/errors';
 import { describeTitle } from '@/lib/domain/job-text';
-import { getJob } from '@/lib/server/job-service';
+import { headers } from 'next/headers';
+import { viewJob } from '@/lib/server/job-service';
 import type { JobView } from '@/lib/domain/job';
 
 export const dynamic = 'force-dynamic';
@@ -19,7 +20,9 @@ interface JobPageProps {
 /** The stored job, read once per request (metadata and page share it); 404 when there is none. */
 const loadJob = cache(async (id: string): Promise<JobView> => {
   try {
-    return await getJob(serverContext(), id);
+    const context = serverContext();
+    // As this visitor may see it: the owner gets the controls and the whole URL.
+    return await viewJob(context, id, context.identity.identify(await headers()));
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_found') notFound();
     throw error;
@@ -36,10 +39,11 @@ export async function generateMetadata({ params }: JobPageProps): Promise<Metada
 export default async function JobPage({ params }: JobPageProps) {
   const { id } = await params;
   const job = await loadJob(id);
+  const { maxAgeMs } = serverContext().config.retention;
   return (
     <>
       <h1>Download</h1>
-      <LiveJob jobId={job.id} initial={job} onOwnPage />
+      <LiveJob jobId={job.id} initial={job} onOwnPage retentionMs={maxAgeMs > 0 ? maxAgeMs : null} />
       <ConnectionAnnouncer />
       <p className="back-link">
         <Link href="/">Download another file</Link>

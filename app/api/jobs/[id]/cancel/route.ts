@@ -1,9 +1,12 @@
 import { cancelJob } from '@/lib/server/job-actions';
+import { assertMayControl, viewFor } from '@/lib/server/job-service';
 import { route } from '@/lib/server/route';
 
 export const dynamic = 'force-dynamic';
 
-/** POST /api/jobs/:id/cancel → 200 with the cancelled job; 409 `conflict` if it has ended. */
-export const POST = route<{ id: string }>(async (context, _request, { id }) =>
-  Response.json(await cancelJob(context, id), { headers: { 'Cache-Control': 'no-store' } }),
-);
+/** POST /api/jobs/:id/cancel → 200 with the cancelled job; 409 `conflict` if it has ended, 403 `not_owner`. */
+export const POST = route<{ id: string }>(async (context, _request, { id }, caller) => {
+  const owner = await assertMayControl(context, id, caller);
+  const job = await cancelJob(context, id);
+  return Response.json(viewFor(job, caller, owner), { headers: { 'Cache-Control': 'no-store' } });
+});
