@@ -16,9 +16,10 @@ export function Home({ retentionMs = null }: { retentionMs?: number | null }) {
   // What the API answered for jobs created in this tab: their cards show it at once.
   const [created, setCreated] = useState<Record<string, JobView>>({});
 
-  const onCreated = (job: JobView) => {
-    setCreated((previous) => ({ ...previous, [job.id]: job }));
-    recent.add(job.id);
+  // A batch's cards show in the order of its lines, above the older ones.
+  const onCreated = (jobs: JobView[]) => {
+    setCreated((previous) => ({ ...previous, ...Object.fromEntries(jobs.map((job) => [job.id, job])) }));
+    recent.add(...jobs.map((job) => job.id));
   };
 
   return (

@@ -2,12 +2,15 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { z } from 'zod';
-import { jobIdSchema } from '@/lib/domain/job-input';
+import { jobIdSchema, MAX_BATCH_URLS } from '@/lib/domain/job-input';
 
 /** Where this browser keeps the ids of the downloads started in it, newest first. */
 export const RECENT_JOBS_KEY = 'live-downloader:recent-jobs';
-/** Older ones drop off the list; their pages still work for whoever has the link. */
-export const MAX_RECENT_JOBS = 20;
+/**
+ * Older ones drop off the list; their pages still work for whoever has the link. As many as
+ * one submit may start, so a whole batch shows.
+ */
+export const MAX_RECENT_JOBS = MAX_BATCH_URLS;
 
 const storedIdsSchema = z.array(jobIdSchema).max(MAX_RECENT_JOBS);
 
@@ -43,7 +46,8 @@ function save(ids: string[]): boolean {
 export interface RecentJobs {
   /** Newest first; empty until mounted, so the server render and the first client one agree. */
   ids: string[];
-  add(id: string): void;
+  /** Puts new downloads first, in the order given. */
+  add(...ids: string[]): void;
   /**
    * Drops an id that names no download any more (deleted, or gone from the server) from the
    * stored list. This tab keeps showing its card, which says why, until it is reloaded.
@@ -71,9 +75,9 @@ export function useRecentJobs(): RecentJobs {
     return () => window.removeEventListener('storage', onStorage);
   }, []);
 
-  const add = useCallback((id: string) => {
+  const add = useCallback((...added: string[]) => {
     setIds((previous) => {
-      const next = [id, ...previous.filter((known) => known !== id)].slice(0, MAX_RECENT_JOBS);
+      const next = [...added, ...previous.filter((known) => !added.includes(known))].slice(0, MAX_RECENT_JOBS);
       save(next);
       return next;
     });

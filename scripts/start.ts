@@ -106,8 +106,8 @@ async function main(): Promise<void> {
   try {
     const redis = await ensureRedis({ detached: true });
     serviceStops.push(redis.stop);
-    const dataDir = path.resolve(root, process.env.DATA_DIR ?? '.data', 'db');
-    const mongo = await ensureMongo({ dataDir, detached: true });
+    const dataRoot = path.resolve(root, process.env.DATA_DIR ?? '.data');
+    const mongo = await ensureMongo({ dataDir: path.join(dataRoot, 'db'), postgresDir: path.join(dataRoot, 'pg'), detached: true });
     serviceStops.push(mongo.stop);
     env = { ...process.env, REDIS_URL: redis.url, MONGODB_URI: mongo.uri };
   } catch (err) {
@@ -121,9 +121,18 @@ async function main(): Promise<void> {
 
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process
   // of its own, and a signal sent to it (SIGKILL above all) would miss the process doing the work.
-  const spawnApp = (name: string, script: string) =>
-    spawnService(name, process.execPath, ['--import', 'tsx', script], { cwd: root, env, detached: true, inheritOutput: true });
-  children = [spawnApp('web server', 'server.ts'), spawnApp('download worker', 'workers/download-worker.ts')];
+  // In production, JavaScript compiled ahead of time (scripts/entry.mjs): no TypeScript loader
+  // in the running processes, which start faster and hold less memory. In development, the
+  // sources themselves through tsx's loader.
+  const spawnApp = (name: string, entry: 'server' | 'worker', script: string) =>
+    spawnService(name, process.execPath, dev ? ['--import', 'tsx', script] : ['scripts/entry.mjs', entry], {
+      cwd: root,
+      env,
+      detached: true,
+      inheritOutput: true,
+      exitWithParent: 'SIGTERM',
+    });
+  children = [spawnApp('web server', 'server', 'server.ts'), spawnApp('download worker', 'worker', 'workers/download-worker.ts')];
   const url = `http://localhost:${port}`;
   console.log(`Starting Live Downloader (${dev ? 'development' : 'production'}) at ${url}`);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: everything the test suite needs, then jest. Its exit code is jest's.
+# `npm test`: everything the test suite needs, then jest, then the benchmark smoke run; it fails if either does.
 # `npm run coverage` (COVERAGE=1): the same, with scripts/coverage.ts in place of jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +27,12 @@ tsc --noEmit
 section "Tests (jest)"
 # `npm run coverage`: the same suite, measured (see scripts/coverage.ts).
 if [ -n "${COVERAGE:-}" ]; then exec node --import tsx scripts/coverage.ts "$@"; fi
-NODE_OPTIONS=--experimental-vm-modules exec jest --runInBand "$@"
+# Arguments (a test path, say) are for jest; the benchmark smoke run goes with a whole run only.
+if [ "$#" -gt 0 ]; then NODE_OPTIONS=--experimental-vm-modules exec jest --runInBand "$@"; fi
+status=0
+NODE_OPTIONS=--experimental-vm-modules jest --runInBand || status=$?
+
+section "Benchmark smoke run (BENCH_QUICK=1 npm run bench)"
+# Every scenario once, small: what each does must be right; speed is judged by full runs only.
+BENCH_QUICK=1 node --expose-gc --import tsx bench/suite.ts || status=$?
+exit "$status"

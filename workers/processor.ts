@@ -1,6 +1,7 @@
 /**
  * The BullMQ processor: runs one attempt at a job and turns its outcome into the job's state,
- * reported live to its room and durably to MongoDB. A failure that may pass leaves the job
+ * reported live to its room and stored in MongoDB (status changes and the final state at once,
+ * progress as a checkpoint now and then; see JobReporter). A failure that may pass leaves the job
  * `queued` (stage `retrying`) until BullMQ runs the next attempt; only the last one fails it.
  * A cancel request stops the attempt wherever it is.
  */
@@ -12,6 +13,7 @@ import { jobErrorFrom } from './job-error';
 import { removeJobFiles } from '../lib/infra/job-files';
 import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from '../lib/infra/queue';
 import { JobReporter } from './reporter';
+import { JobWriter } from './job-writer';
 import type { SlotShare } from './slot-share';
 import { CANCELLED, type RunningJobs } from './running-jobs';
 import { isFinished } from '../lib/domain/job-state';
@@ -26,6 +28,8 @@ export interface ProcessorDeps extends AttemptSettings {
 }
 
 export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor {
+  // One per worker process: what its jobs store in the same tick goes in one bulkWrite.
+  const writer = new JobWriter(deps.jobs);
   return async (queued, token, signal) => {
     const { jobId } = queued.data;
     // Registered before the job is read: see RunningJobs.start.
@@ -44,7 +48,7 @@ export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor 
       // BullMQ's own signal (worker.cancelJob) stops it too.
       const stop = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
       try {
-        await runAttempt(queued, source, controller, stop, deps);
+        await runAttempt(queued, source, controller, stop, writer, deps);
       } finally {
         await slots?.release(queued);
       }
@@ -70,6 +74,7 @@ async function runAttempt(
   { job, sourceUrl }: JobSource,
   controller: AbortController,
   signal: AbortSignal,
+  writer: JobWriter,
   deps: ProcessorDeps,
 ): Promise<void> {
   const { jobs, publisher, logger } = deps;
@@ -78,9 +83,10 @@ async function runAttempt(
     {
       publish: (j) => publisher.publish(j),
       save: async (j) => {
-        const saved = await jobs.save(j);
-        // Refused: if the job was cancelled or deleted meanwhile, stop at once, even if the
-        // cancel request itself never arrived.
+        const saved = await writer.save(j);
+        // Refused: if the job was cancelled or deleted meanwhile, stop at once. Should the
+        // cancel request itself be lost, this is how the attempt learns of it, at the latest
+        // with its next checkpoint.
         if (!saved) await stopIfCancelled(job.id, controller, jobs);
         return saved;
       },

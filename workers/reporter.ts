@@ -1,8 +1,8 @@
 /**
  * How a worker reports one job: every change gets a new version; status changes are stored and
  * sent at once, progress is sent at most every `emitIntervalMs` and stored at most every
- * `persistIntervalMs`. Between two sends only the latest state matters: nothing superseded is
- * ever queued, so a slow consumer never builds a backlog of stale progress.
+ * `checkpointIntervalMs`. Between two sends only the latest state matters: nothing superseded
+ * is ever queued, so a slow consumer never builds a backlog of stale progress.
  */
 import type { Logger } from '../lib/infra/logger';
 import { isFinished, nextVersion } from '../lib/domain/job-state';
@@ -16,10 +16,26 @@ export interface ReporterSinks {
   save(job: JobView): Promise<boolean | void>;
 }
 
+/**
+ * Progress sent to the job's watchers at most this often: ten states a second look live, and
+ * the Redis emitter has no back-pressure, so more would only build a backlog.
+ */
+export const EMIT_INTERVAL_MS = 100;
+
+/**
+ * Progress stored at most this often while a job runs: a resume checkpoint for whoever reads
+ * MongoDB alone. The API and the sockets read the live state in Redis instead, and the embedded
+ * store manages only ~150 guarded writes a second for all jobs together (fewer as documents
+ * pile up): a write per job every second would fill it with a few hundred downloads.
+ */
+export const CHECKPOINT_INTERVAL_MS = 10_000;
+
 export interface ReporterOptions {
   logger: Logger;
+  /** Default `EMIT_INTERVAL_MS`. */
   emitIntervalMs?: number;
-  persistIntervalMs?: number;
+  /** Default `CHECKPOINT_INTERVAL_MS`. */
+  checkpointIntervalMs?: number;
 }
 
 type Channel = 'emit' | 'persist';
@@ -40,7 +56,7 @@ export class JobReporter {
     private readonly options: ReporterOptions,
   ) {
     this.state = initial;
-    this.intervals = { emit: options.emitIntervalMs ?? 100, persist: options.persistIntervalMs ?? 1000 };
+    this.intervals = { emit: options.emitIntervalMs ?? EMIT_INTERVAL_MS, persist: options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS };
   }
 
   /** The latest state; its version is given when it is next sent or stored. */
@@ -80,14 +96,20 @@ export class JobReporter {
     return stored !== false;
   }
 
-  /** Progress: sent and stored on the channels' own rhythm. */
+  /**
+   * Progress: sent on the emit rhythm, stored as a checkpoint on its own. A status change
+   * stores the latest progress with it, and the checkpoint rhythm starts again from there.
+   */
   progress(patch: JobPatch): void {
     this.apply(patch);
     this.schedule('emit');
     this.schedule('persist');
   }
 
-  /** Stops the timers and waits for the writes under way. */
+  /**
+   * Stops the timers and waits for the writes under way. Progress not stored yet is dropped:
+   * the `change` that ends an attempt has stored it with the new status.
+   */
   async close(): Promise<void> {
     this.cancel('emit');
     this.cancel('persist');

@@ -3,7 +3,7 @@
  * real dates, and `sourceUrl`, the URL as submitted (credentials included) that only the worker
  * reads; `toJobView` is the one way out to clients and never carries it.
  */
-import type { Collection, Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, UpdateOneModel } from 'mongodb';
 import { isFinished, nextVersion, statusesThatMayBecome, type TransitionOptions } from '../domain/job-state';
 import { JOB_STATUSES, type JobPatch, type JobView } from '../domain/job';
 
@@ -75,8 +75,26 @@ export function toStateDocument(job: JobView): StateDocument {
 
 const FINISHED_STATUSES: JobView['status'][] = JOB_STATUSES.filter(isFinished);
 
-/** A worker stores a job's progress about once a second, so a few tries always suffice. */
+/** A worker stores a job's progress at most every few seconds, so a few tries always suffice. */
 const MAX_UPDATE_TRIES = 5;
+
+/**
+ * The guarded write of `job`: it lands unless a newer version is stored, unless the stored
+ * status may not become this one (see `canTransition`), and unless the stored state belongs to
+ * another run (a worker of an earlier run never writes into a retry).
+ */
+function guardedWrite(job: JobView, options: SaveOptions = {}): UpdateOneModel<JobDocument> {
+  const { _id, ...fields } = toStateDocument(job);
+  return {
+    filter: {
+      _id,
+      run: options.retry ? job.run - 1 : job.run,
+      version: { $lt: job.version },
+      status: { $in: statusesThatMayBecome(job.status, options) },
+    },
+    update: { $set: fields },
+  };
+}
 
 export class JobStore {
   private readonly jobs: Collection<JobDocument>;
@@ -98,6 +116,11 @@ export class JobStore {
 
   async insert(job: JobView, sourceUrl: string, owner: string | null = null): Promise<void> {
     await this.jobs.insertOne({ ...toStateDocument(job), sourceUrl, owner });
+  }
+
+  /** `insert` for new jobs of one owner, all in one write (one `insert` command). */
+  async insertMany(entries: readonly JobSource[], owner: string | null = null): Promise<void> {
+    await this.jobs.insertMany(entries.map(({ job, sourceUrl }) => ({ ...toStateDocument(job), sourceUrl, owner })));
   }
 
   /** The job's owner: null when it has none, undefined when there is no such job. */
@@ -136,17 +159,45 @@ export class JobStore {
    * state was written.
    */
   async save(job: JobView, options: SaveOptions = {}): Promise<boolean> {
-    const { _id, ...fields } = toStateDocument(job);
-    const result = await this.jobs.updateOne(
-      {
-        _id,
-        run: options.retry ? job.run - 1 : job.run,
-        version: { $lt: job.version },
-        status: { $in: statusesThatMayBecome(job.status, options) },
-      },
-      { $set: fields },
-    );
+    const { filter, update } = guardedWrite(job, options);
+    const result = await this.jobs.updateOne(filter, update);
     return result.modifiedCount === 1;
+  }
+
+  /**
+   * `save` for the states of several jobs in one round trip: one `bulkWrite` of guarded
+   * `updateOne`s, each with `save`'s guard. Gives, in order, per state: whether it is the one
+   * stored now (`false`: the guard refused it, or another writer replaced it at once), or
+   * the error that kept it from being written. Rejects only when no outcome can be known.
+   */
+  async saveMany(jobs: readonly JobView[]): Promise<Array<PromiseSettledResult<boolean>>> {
+    const answer = (stored: boolean): PromiseSettledResult<boolean> => ({ status: 'fulfilled', value: stored });
+    if (jobs.length === 0) return [];
+    const ops: Array<AnyBulkWriteOperation<JobDocument>> = jobs.map((job) => ({ updateOne: guardedWrite(job) }));
+    let failure: { reason: unknown } | undefined;
+    try {
+      const result = await this.jobs.bulkWrite(ops, { ordered: false });
+      // Each op matches its one job or nothing, so the total says which when it is all or none.
+      if (result.matchedCount === jobs.length) return jobs.map(() => answer(true));
+      if (result.matchedCount === 0) return jobs.map(() => answer(false));
+    } catch (reason) {
+      // A write error leaves no count to trust: FerretDB 1.24 stops at the failed op, reports
+      // it at index 0 and counts nothing, though the ops before it were written.
+      failure = { reason };
+    }
+    // Mixed, or failed: the stored versions say which of these states are the stored ones.
+    const stored = await this.jobs
+      .find({ _id: { $in: jobs.map((job) => job.id) } }, { projection: { run: 1, version: 1 } })
+      .toArray()
+      .catch((err: unknown) => {
+        throw failure ? failure.reason : err;
+      });
+    const byId = new Map(stored.map((doc) => [doc._id, doc]));
+    return jobs.map((job) => {
+      const doc = byId.get(job.id);
+      if (doc?.run === job.run && doc.version === job.version) return answer(true);
+      return failure ? { status: 'rejected', reason: failure.reason } : answer(false);
+    });
   }
 
   /**

@@ -2,8 +2,8 @@
  * Every BullMQ call: the queue's name, its typed payload, how a job is enqueued, retried and
  * removed, and how a worker is built. The payload carries only the id: MongoDB holds the job.
  */
-import { Backoffs, Queue, Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
-import { noteQueuedJob } from './slot-share-keys';
+import { Backoffs, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions, type Processor } from 'bullmq';
+import { forgetQueuedJobs, noteQueuedJob } from './slot-share-keys';
 
 export const DOWNLOAD_QUEUE = 'downloads';
 
@@ -51,21 +51,36 @@ export function createDownloadQueue({ connection, prefix }: QueueSettings): Down
   return new Queue<DownloadJobData, void, 'download'>(DOWNLOAD_QUEUE, { connection, prefix });
 }
 
+/** Every download is queued with these: under the job's own id, so queueing twice never downloads twice. */
+function downloadJobOptions(jobId: string, retry: RetryPolicy): JobsOptions {
+  return {
+    jobId,
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
 /** Enqueues under the job's own id, so enqueueing twice never downloads twice. */
 export async function enqueueDownload(queue: DownloadQueue, jobId: string, retry: RetryPolicy, owner: string | null = null): Promise<void> {
   // Noted first: a note whose job never got queued is dropped when a worker reads it.
   await noteQueuedJob(await queue.getBackend().client, queue.opts.prefix ?? 'bull', jobId, owner);
-  await queue.add(
-    'download',
-    { jobId, owner },
-    {
-      jobId,
-      attempts: retry.attempts,
-      backoff: { type: 'exponential', delay: retry.backoffMs },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  );
+  await queue.add('download', { jobId, owner }, downloadJobOptions(jobId, retry));
+}
+
+/**
+ * Enqueues new jobs of one owner in one round trip (BullMQ's `addBulk`: one pipeline), with
+ * `enqueueDownload`'s options. Their slot-share notes must be written already: the API writes
+ * them in its admission script (lib/server/job-admission.ts).
+ */
+export async function enqueueNotedDownloads(queue: DownloadQueue, jobIds: readonly string[], retry: RetryPolicy, owner: string | null): Promise<void> {
+  await queue.addBulk(jobIds.map((jobId) => ({ name: 'download' as const, data: { jobId, owner }, opts: downloadJobOptions(jobId, retry) })));
+}
+
+/** Drops the slot-share notes of jobs that will not run (see `forgetQueuedJobs`). */
+export async function forgetQueuedDownloads(queue: DownloadQueue, jobIds: readonly string[], owner: string | null): Promise<void> {
+  await forgetQueuedJobs(await queue.getBackend().client, queue.opts.prefix ?? 'bull', jobIds, owner);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The newest state sent to each job's room, kept in Redis beside the events. MongoDB gets
- * progress at most once a second; a tab that subscribes, or a page rendered on the server,
- * takes the newer of the two, so it starts from the very state the other tabs show.
+ * progress only as a checkpoint, at most every ten seconds; a tab that subscribes, or a page
+ * rendered on the server, takes the newer of the two, so it starts from the state the others show.
  */
 import type { Redis } from 'ioredis';
 import { newerJob } from '../domain/job-state';

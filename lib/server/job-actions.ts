@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, conflict, notFound } from '../domain/errors';
 import { removeJobFiles } from '../infra/job-files';
-import { removeQueuedDownload } from '../infra/queue';
+import { forgetQueuedDownloads, removeQueuedDownload } from '../infra/queue';
 import { enqueueOrFail, getJob, notStarted, type JobServiceDeps } from './job-service';
 import { canRetry, isFinished } from '../domain/job-state';
 import type { JobView } from '../domain/job';
@@ -21,8 +21,9 @@ const ended = (job: JobView) => conflict(`This download has already ended (${job
  * Cancels a queued or active job: stored as `cancelled` at once, whoever runs it. A queued
  * job is taken out of the queue; the worker running an active one gets the request on the
  * control channel and stops within moments. 409 `conflict` if the job has already ended.
+ * `owner` is the job's (see `assertMayControl`).
  */
-export async function cancelJob(deps: JobServiceDeps, id: string): Promise<JobView> {
+export async function cancelJob(deps: JobServiceDeps, id: string, owner: string | null): Promise<JobView> {
   const job = await getJob(deps, id);
   if (isFinished(job.status)) throw ended(job);
   // Stored first: a worker that takes the job from now on reads `cancelled` and skips it, and
@@ -37,10 +38,18 @@ export async function cancelJob(deps: JobServiceDeps, id: string): Promise<JobVi
   // when it gets the request below, removes the partial file and confirms `cancelled`.
   const removed = await removeQueuedDownload(deps.queue, id);
   // Between attempts, a partial file may be kept for the next one, which will not come now.
-  if (removed) await removeJobFiles(deps.config.dataDir, id);
+  // Its slot-share note goes too, so it stops counting among its owner's open jobs at once.
+  if (removed) await Promise.all([removeJobFiles(deps.config.dataDir, id), forgetNote(deps, id, owner)]);
   else await deps.control.send({ type: 'cancel', jobId: id });
   deps.logger.info({ jobId: id, wasActive: !removed }, 'job cancelled');
   return cancelled;
+}
+
+/** Drops the slot-share note of a job taken out of the queue; one left behind goes within a minute. */
+async function forgetNote(deps: JobServiceDeps, id: string, owner: string | null): Promise<void> {
+  await forgetQueuedDownloads(deps.queue, [id], owner).catch((err: unknown) => {
+    deps.logger.warn({ err, jobId: id }, 'could not forget the slot-share note of a cancelled job');
+  });
 }
 
 /**
@@ -81,11 +90,12 @@ async function waitForRelease(deps: JobServiceDeps, id: string): Promise<boolean
 
 /**
  * Deletes the job: cancels it if it is still running, removes its folder (file or partial
- * file) and its record, and tells its room `job:deleted`. 404 for an unknown id.
+ * file) and its record, and tells its room `job:deleted`. 404 for an unknown id. `owner` is
+ * the job's (see `assertMayControl`).
  */
-export async function deleteJob(deps: JobServiceDeps, id: string): Promise<void> {
+export async function deleteJob(deps: JobServiceDeps, id: string, owner: string | null): Promise<void> {
   const job = await getJob(deps, id);
-  if (!isFinished(job.status)) await cancelIfRunning(deps, id);
+  if (!isFinished(job.status)) await cancelIfRunning(deps, id, owner);
   // A finished job's record may linger in BullMQ (kept for a while after it ends).
   await removeQueuedDownload(deps.queue, id);
   await removeJobFiles(deps.config.dataDir, id);
@@ -94,9 +104,9 @@ export async function deleteJob(deps: JobServiceDeps, id: string): Promise<void>
   deps.logger.info({ jobId: id }, 'job deleted');
 }
 
-async function cancelIfRunning(deps: JobServiceDeps, id: string): Promise<void> {
+async function cancelIfRunning(deps: JobServiceDeps, id: string, owner: string | null): Promise<void> {
   try {
-    await cancelJob(deps, id);
+    await cancelJob(deps, id, owner);
   } catch (err) {
     // It ended on its own meanwhile: nothing left to stop, and the deletion goes on.
     if (!(err instanceof AppError && err.code === 'conflict')) throw err;

@@ -10,12 +10,13 @@ import type { LiveStates } from '../job-events/live-state';
 import type { JobEventPublisher } from '../job-events/port';
 import { isJobId } from '../domain/job-input';
 import type { ControlPublisher } from '../infra/control';
-import { enqueueDownload, type DownloadQueue, type RetryPolicy } from '../infra/queue';
+import { enqueueDownload, enqueueNotedDownloads, forgetQueuedDownloads, type DownloadQueue, type RetryPolicy } from '../infra/queue';
 import { nextVersion } from '../domain/job-state';
 import type { JobStore } from '../infra/job-store';
 import type { JobView } from '../domain/job';
 import { publicUrl, withoutQuery } from '../util/redact-url';
 import type { Caller } from './identity';
+import { admitJobs, type AdmissionSettings } from './job-admission';
 
 export interface JobServiceDeps {
   jobs: JobStore;
@@ -24,7 +25,19 @@ export interface JobServiceDeps {
   control: ControlPublisher;
   live: LiveStates;
   logger: Logger;
-  config: Pick<Config, 'dataDir' | 'downloadAttempts' | 'retryBackoffMs'> & { quotas: Pick<Config['quotas'], 'maxOpenJobs'> };
+  config: Pick<Config, 'dataDir' | 'downloadAttempts' | 'retryBackoffMs'> & AdmissionSettings;
+}
+
+/** What submitting jobs uses. */
+export type SubmitDeps = Pick<JobServiceDeps, 'jobs' | 'queue' | 'publisher' | 'logger' | 'config'>;
+
+/** Who submits new jobs. */
+export interface Submitter {
+  owner: string | null;
+  /** The client's address, for the per-address limit. */
+  address: string;
+  /** False for the access token's holder, whose jobs are not limited. */
+  limited: boolean;
 }
 
 export interface NewJobOptions {
@@ -74,14 +87,39 @@ export function retryPolicy(config: JobServiceDeps['config']): RetryPolicy {
 const QUEUE_UNAVAILABLE = 'The download queue is unavailable. Try again in a moment.';
 
 /**
- * Stores the job, then queues it. If the queue cannot take it the stored job is marked failed,
- * so nobody watches a job that no worker will ever see.
+ * One new job per URL, all or none: admitted, stored, then queued. Whatever the number of URLs
+ * that is three round trips, each waiting for the one before:
+ * 1. one Redis script (./job-admission): the limits, the open-jobs count, the slot-share
+ *    notes. It goes first so that a refused submit writes nothing to the store: running it
+ *    beside the insert would make every refusal (a flood, say) cost a write and a removal.
+ * 2. one MongoDB `insert` of every job. It goes before the queue add, because a worker that
+ *    takes a job it cannot read skips it as deleted.
+ * 3. one BullMQ `addBulk` (one pipeline). If the queue cannot take them the stored jobs are
+ *    marked failed, so nobody watches a job that no worker will ever see.
  */
-export async function createJob(deps: JobServiceDeps, url: string, owner: string | null = null): Promise<JobView> {
-  const job = newJob(url, { maxAttempts: deps.config.downloadAttempts });
-  await deps.jobs.insert(job, url, owner);
-  await enqueueOrFail(deps, job, owner);
-  return job;
+export async function submitJobs(deps: SubmitDeps, urls: readonly string[], submitter: Submitter): Promise<JobView[]> {
+  const { owner } = submitter;
+  if (urls.length === 0) return [];
+  const jobs = urls.map((url) => newJob(url, { maxAttempts: deps.config.downloadAttempts }));
+  const ids = jobs.map((job) => job.id);
+  await admitJobs(deps.queue, deps.config, { jobIds: ids, ...submitter });
+  try {
+    await deps.jobs.insertMany(
+      jobs.map((job, n) => ({ job, sourceUrl: urls[n] })),
+      owner,
+    );
+  } catch (err) {
+    // Not stored, so not queued: their notes would count as open jobs for a minute.
+    await forgetNotes(deps, ids, owner);
+    throw err;
+  }
+  try {
+    await enqueueNotedDownloads(deps.queue, ids, retryPolicy(deps.config), owner);
+  } catch (cause) {
+    await forgetNotes(deps, ids, owner);
+    return failUnqueued(deps, jobs, cause);
+  }
+  return jobs;
 }
 
 /** Queues the stored job; if that fails, stores it as failed, tells its room and throws 503. */
@@ -89,16 +127,33 @@ export async function enqueueOrFail(deps: JobServiceDeps, job: JobView, owner: s
   try {
     await enqueueDownload(deps.queue, job.id, retryPolicy(deps.config), owner);
   } catch (cause) {
-    deps.logger.error({ err: cause, jobId: job.id }, 'could not enqueue job');
-    const failed = await deps.jobs.update(job.id, () => ({
-      status: 'failed',
-      stage: 'done',
-      error: { code: 'unavailable', message: QUEUE_UNAVAILABLE },
-      finishedAt: new Date().toISOString(),
-    }));
-    if (failed) deps.publisher.publish(failed);
-    throw new AppError('unavailable', QUEUE_UNAVAILABLE, { cause });
+    await failUnqueued(deps, [job], cause);
   }
+}
+
+/** Stores the jobs the queue did not take as failed, tells their rooms and throws 503. */
+async function failUnqueued(deps: SubmitDeps, jobs: readonly JobView[], cause: unknown): Promise<never> {
+  deps.logger.error({ err: cause, jobIds: jobs.map((job) => job.id) }, 'could not enqueue jobs');
+  await Promise.all(
+    jobs.map(async (job) => {
+      const failed = await deps.jobs.update(job.id, () => ({
+        status: 'failed',
+        stage: 'done',
+        error: { code: 'unavailable', message: QUEUE_UNAVAILABLE },
+        finishedAt: new Date().toISOString(),
+      }));
+      if (failed) deps.publisher.publish(failed);
+    }),
+  );
+  throw new AppError('unavailable', QUEUE_UNAVAILABLE, { cause });
+}
+
+/** Drops the slot-share notes of jobs that will not run; a failure only leaves them a minute longer. */
+async function forgetNotes(deps: Pick<JobServiceDeps, 'queue' | 'logger'>, ids: readonly string[], owner: string | null): Promise<void> {
+  await forgetQueuedDownloads(deps.queue, ids, owner).catch((err: unknown) => {
+    // The open-jobs count drops them itself once they are a minute old (./job-admission).
+    deps.logger.warn({ err, jobIds: ids }, 'could not forget the notes of jobs that were not queued');
+  });
 }
 
 /**
@@ -139,18 +194,4 @@ export async function assertMayControl(deps: Pick<JobServiceDeps, 'jobs'>, id: s
   if (owner === undefined) throw notFound();
   if (!mayControl(caller, owner)) throw new AppError('not_owner');
   return owner;
-}
-
-/** How long an owner at `MAX_OPEN_JOBS` is told to wait: about as long as a download slot takes to free. */
-const OPEN_JOBS_RETRY_AFTER_S = 30;
-
-/** Refuses with `too_many_jobs` when the owner already has `MAX_OPEN_JOBS` jobs queued or active. */
-export async function assertMayOpenJob(deps: Pick<JobServiceDeps, 'jobs' | 'config'>, owner: string | null): Promise<void> {
-  const max = deps.config.quotas.maxOpenJobs;
-  if (max === 0 || owner === null) return;
-  if ((await deps.jobs.countOpen(owner)) >= max) {
-    throw new AppError('too_many_jobs', `You have ${max} downloads queued or running, the most this server allows. Wait for some of them to finish.`, {
-      retryAfterS: OPEN_JOBS_RETRY_AFTER_S,
-    });
-  }
 }

@@ -1,7 +1,8 @@
 /**
  * The limits that keep one client from taking the server for itself. Counted in Redis with
  * rate-limiter-flexible, so every server node shares them; each refusal is a 429 AppError with
- * `Retry-After`. A limit set to 0 is off.
+ * `Retry-After`. A limit set to 0 is off. The limits on new jobs are checked apart, in the one
+ * script a submit runs before it stores anything (./job-admission).
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -13,8 +14,6 @@ export interface Limits {
   assertMaySignIn(address: string): Promise<void>;
   /** Counts a wrong token from `address`. */
   signInFailed(address: string): Promise<void>;
-  /** Counts a new job for its owner and its address; rate_limited when either is over. */
-  jobSubmitted(owner: string | null, address: string): Promise<void>;
   /** Counts a subscribe on one socket (kept in this node's memory: the socket lives here). */
   subscribed(socketId: string): Promise<void>;
 }
@@ -25,8 +24,6 @@ export function createLimits(redis: Redis, { redisPrefix, quotas }: Pick<Config,
   const shared = (name: string, points: number, duration: number) =>
     points > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}:limit:${name}`, points, duration }) : null;
   const signIns = shared('sign-in', quotas.signInFailuresPer15Min, 15 * MINUTE_S);
-  const perOwner = shared('jobs-owner', quotas.jobsPerMinute, MINUTE_S);
-  const perAddress = shared('jobs-ip', quotas.jobsPerMinutePerIp, MINUTE_S);
   const subscribes = quotas.socketSubscribesPerMinute > 0 ? new RateLimiterMemory({ points: quotas.socketSubscribesPerMinute, duration: MINUTE_S }) : null;
 
   return {
@@ -36,10 +33,6 @@ export function createLimits(redis: Redis, { redisPrefix, quotas }: Pick<Config,
     },
     async signInFailed(address) {
       await consume(signIns, address);
-    },
-    async jobSubmitted(owner, address) {
-      if (owner) await consume(perOwner, owner, 'You started too many downloads in the last minute. Wait a moment.');
-      await consume(perAddress, address, 'Too many downloads were started from this address in the last minute. Wait a moment.');
     },
     async subscribed(socketId) {
       await consume(subscribes, socketId, 'Too many subscribes on this connection. Wait a moment.');

@@ -21,7 +21,7 @@ import type { Caller, Identity } from './identity';
 import { viewJob } from './job-service';
 import type { Limits } from './limits';
 import type { RequestPipeline } from './pipeline';
-import { guardSlowClient } from './slow-clients';
+import { createSlowClientGuard } from './slow-clients';
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -62,8 +62,12 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipel
   // A handshake passes the same checks as any HTTP request before it becomes a connection.
   io.use(pipeline.socket);
   io.use(limitConnectionsPerAddress(deps.quotas.socketConnectionsPerIp));
-  io.on('connection', (socket) => guardSlowClient(socket, deps));
-  io.on('connection', (socket) => registerJobHandlers(socket, deps));
+  const guard = createSlowClientGuard(deps);
+  const handle = jobHandlers(deps);
+  io.on('connection', (socket) => {
+    guard(socket);
+    handle(socket);
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -84,10 +88,11 @@ const invalidId = (): SubscribeAck => ({ ok: false, error: notFound().toJSON() }
  */
 function limitConnectionsPerAddress(max: number) {
   const open = new Map<string, number>();
+  if (max === 0) return (_socket: RealtimeSocket, next: (err?: Error) => void) => next();
   return (socket: RealtimeSocket, next: (err?: Error) => void) => {
     const address = socket.handshake.address;
     const count = open.get(address) ?? 0;
-    if (max > 0 && count >= max) {
+    if (count >= max) {
       const refused = new AppError('rate_limited', 'Too many connections from this address.', { retryAfterS: 10 });
       return next(Object.assign(new Error(refused.code), { data: refused.toJSON() }));
     }
@@ -101,40 +106,50 @@ function limitConnectionsPerAddress(max: number) {
   };
 }
 
-function registerJobHandlers(socket: RealtimeSocket, { jobs, live, logger, identity, limits, quotas }: RealtimeDeps): void {
-  const caller: Caller = identity.identify(socket.handshake.headers, (socket.handshake.auth as Record<string, unknown>).token);
+/**
+ * The job handlers of one server, shared by every socket (socket.io calls them with the socket
+ * as `this`): an idle socket holds no closures of its own.
+ */
+function jobHandlers({ jobs, live, logger, identity, limits, quotas }: RealtimeDeps) {
   const refuse = (reply: (result: SubscribeAck) => void, err: unknown) => reply({ ok: false, error: toAppError(err, logger, 'a subscribe').toJSON() });
 
-  socket.on('job:subscribe', async (jobId: unknown, ack: unknown) => {
+  async function subscribe(this: RealtimeSocket, jobId: unknown, ack: unknown) {
     // Payloads come from anyone: check their shape before trusting the types.
     if (typeof ack !== 'function') return;
     const reply = ack as (result: SubscribeAck) => void;
     if (!isJobId(jobId)) return reply(invalidId());
     try {
-      await limits.subscribed(socket.id);
+      await limits.subscribed(this.id);
     } catch (err) {
       return refuse(reply, err);
     }
     // Every socket is also in its own room, which is not a job's.
-    if (!socket.rooms.has(jobRoom(jobId)) && socket.rooms.size - 1 >= quotas.socketMaxSubscriptions) {
+    if (!this.rooms.has(jobRoom(jobId)) && this.rooms.size - 1 >= quotas.socketMaxSubscriptions) {
       return refuse(reply, new AppError('too_many_subscriptions', `A connection may follow at most ${quotas.socketMaxSubscriptions} jobs.`));
     }
     // Join first, read second: an update emitted in between reaches the socket and, being
     // newer than the snapshot, wins on the client.
-    await socket.join(jobRoom(jobId));
+    await this.join(jobRoom(jobId));
     try {
+      // Who asks, read from the handshake each time rather than kept for the socket's life.
+      const caller: Caller = identity.identify(this.handshake.headers, (this.handshake.auth as Record<string, unknown>).token);
       reply({ ok: true, job: await viewJob({ jobs, live }, jobId, caller) });
     } catch (err) {
       if (err instanceof AppError && err.code === 'not_found') {
-        await socket.leave(jobRoom(jobId));
+        await this.leave(jobRoom(jobId));
         return reply(invalidId());
       }
       logger.error({ err, jobId }, 'could not read a job for a subscriber');
       reply({ ok: false, error: new AppError('unavailable', 'The job could not be read. Try again.').toJSON() });
     }
-  });
+  }
 
-  socket.on('job:unsubscribe', async (jobId: unknown) => {
-    if (isJobId(jobId)) await socket.leave(jobRoom(jobId));
-  });
+  async function unsubscribe(this: RealtimeSocket, jobId: unknown) {
+    if (isJobId(jobId)) await this.leave(jobRoom(jobId));
+  }
+
+  return (socket: RealtimeSocket) => {
+    socket.on('job:subscribe', subscribe);
+    socket.on('job:unsubscribe', unsubscribe);
+  };
 }

@@ -18,8 +18,13 @@ interface SettingDocument {
 export async function cookieSecret(db: Db, configured: string | null): Promise<string> {
   if (configured) return configured;
   const settings = db.collection<SettingDocument>(SETTINGS_COLLECTION);
-  // An upsert that sets the value only on insert: two nodes starting at once agree.
-  await settings.updateOne({ _id: SECRET_ID }, { $setOnInsert: { value: randomBytes(32).toString('base64url') } }, { upsert: true });
+  // An upsert that sets the value only on insert: two nodes starting at once agree. The one
+  // that loses the race to insert gets a duplicate-key error, and reads the winner's.
+  try {
+    await settings.updateOne({ _id: SECRET_ID }, { $setOnInsert: { value: randomBytes(32).toString('base64url') } }, { upsert: true });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 11000) throw err;
+  }
   const stored = await settings.findOne({ _id: SECRET_ID });
   if (!stored?.value) throw new Error('the cookie secret could not be stored');
   return stored.value;

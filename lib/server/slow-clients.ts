@@ -5,6 +5,10 @@
  * the newest state of each job, and sends it once the transport can write again. A socket that
  * stays behind longer than `slowClientMs` is closed; it gets the current state through its
  * next subscribe, which every client makes after a reconnect.
+ *
+ * Most sockets are idle or keep up, so an idle socket carries only its outgoing listener: the
+ * rest (the states that wait, the timer, the listeners that wait for the transport) exists
+ * only while the socket is behind.
  */
 import type { Socket } from 'socket.io';
 import { jobRoom, type ClientToServerEvents, type ServerToClientEvents } from '../domain/events';
@@ -21,78 +25,114 @@ export interface SlowClientOptions {
   logger: Pick<Logger, 'info'>;
 }
 
-/** Watches one socket's outgoing job states for as long as it is connected. */
-export function guardSlowClient(socket: GuardedSocket, { slowClientMs, logger }: SlowClientOptions): void {
-  const waiting = new Map<string, JobView>(); // by job id: the newest state the socket missed
-  let behind: NodeJS.Timeout | undefined; // runs while anything waits
-  let resending = false;
-  let transport: Transport = socket.conn.transport;
-
-  const caughtUp = () => {
-    clearTimeout(behind);
-    behind = undefined;
-  };
-
-  const resend = () => {
-    // A transport that became writable may have been handed engine.io's own buffer at once
-    // (acknowledgements, deletions); then its next `ready` comes when that is written.
-    if (waiting.size === 0 || !transport.writable) return;
-    // Not for a job the socket has stopped following meanwhile.
-    const states = [...waiting.values()].filter((job) => socket.rooms.has(jobRoom(job.id)));
-    waiting.clear();
-    caughtUp();
-    // These pass the outgoing listener too, and all but the first find the transport busy:
-    // they are queued by engine.io (one per job at most), not missed.
-    resending = true;
-    try {
-      for (const job of states) socket.emit('job:update', job);
-    } finally {
-      resending = false;
-    }
-  };
-
+/**
+ * Makes the guard of one server: `guard(socket)` watches that socket's outgoing job states for
+ * as long as it is connected. One listener serves every socket (socket.io calls it with the
+ * socket as `this`), so that an idle socket pays for nothing of its own.
+ */
+export function createSlowClientGuard(options: SlowClientOptions): (socket: GuardedSocket) => void {
+  const behind = new WeakMap<GuardedSocket, Behind>();
   // Called for room broadcasts and own emits alike, just before socket.io writes the packet,
   // so `writable` here is what decides whether a volatile packet is dropped.
-  socket.onAnyOutgoing((event: string, arg: unknown) => {
-    if (resending) return;
+  function onOutgoing(this: GuardedSocket, event: string, arg: unknown) {
+    const late = behind.get(this);
+    if (late?.resending) return; // its own sends: queued by engine.io, not missed
+    if (event === 'job:update' && !this.conn.transport.writable) {
+      if (late) return late.missed(arg as JobView);
+      const started = new Behind(this, options, () => behind.delete(this));
+      behind.set(this, started);
+      started.missed(arg as JobView);
+    } else {
+      late?.sent(event, arg);
+    }
+  }
+  return (socket) => socket.onAnyOutgoing(onOutgoing);
+}
+
+/** One socket's guard, for a socket alone (the server makes one guard for all of them). */
+export function guardSlowClient(socket: GuardedSocket, options: SlowClientOptions): void {
+  createSlowClientGuard(options)(socket);
+}
+
+/** A socket while it is behind: what it missed, and until when it may stay so. */
+class Behind {
+  private readonly waiting = new Map<string, JobView>(); // by job id: the newest state missed
+  private readonly timer: NodeJS.Timeout;
+  private transport: Transport;
+  /** While it sends what waited. */
+  resending = false;
+
+  constructor(
+    private readonly socket: GuardedSocket,
+    private readonly options: SlowClientOptions,
+    private readonly onCaughtUp: () => void,
+  ) {
+    this.timer = setTimeout(this.close, options.slowClientMs);
+    this.transport = socket.conn.transport;
+    // `ready` is the transport saying it can write again (a WebSocket frame written, the next
+    // long-polling request). The transport changes when the connection upgrades.
+    this.transport.on('ready', this.resend);
+    socket.conn.on('upgrade', this.upgraded);
+    socket.once('disconnect', this.stop);
+  }
+
+  missed(job: JobView): void {
+    this.waiting.set(job.id, newerJob(this.waiting.get(job.id) ?? null, job));
+  }
+
+  /** A packet that goes out now: it may make a waiting state needless. */
+  sent(event: string, arg: unknown): void {
     if (event === 'job:deleted') {
-      waiting.delete(arg as string); // nothing more of that job is worth sending
+      this.waiting.delete(arg as string); // nothing more of that job is worth sending
     } else if (event === 'job:update') {
       const job = arg as JobView;
-      const missed = waiting.get(job.id);
-      if (!transport.writable) {
-        waiting.set(job.id, newerJob(missed ?? null, job));
-        behind ??= setTimeout(closeSlowSocket, slowClientMs);
-        return;
-      }
+      const missed = this.waiting.get(job.id);
       // Goes out now, and replaces the one that waited unless that one is newer.
-      if (missed && newerJob(missed, job) === job) waiting.delete(job.id);
+      if (missed && newerJob(missed, job) === job) this.waiting.delete(job.id);
     }
-    if (waiting.size === 0) caughtUp();
-  });
+    if (this.waiting.size === 0) this.stop();
+  }
 
-  function closeSlowSocket() {
-    logger.info({ socketId: socket.id, waitingJobs: waiting.size, slowClientMs }, 'closed a socket that stayed behind');
+  private readonly resend = () => {
+    // A transport that became writable may have been handed engine.io's own buffer at once
+    // (acknowledgements, deletions); then its next `ready` comes when that is written.
+    if (!this.transport.writable) return;
+    // Not for a job the socket has stopped following meanwhile.
+    const states = [...this.waiting.values()].filter((job) => this.socket.rooms.has(jobRoom(job.id)));
+    // These pass the outgoing listener too, and all but the first find the transport busy:
+    // they are queued by engine.io (one per job at most), not missed.
+    this.resending = true;
+    try {
+      for (const job of states) this.socket.emit('job:update', job);
+    } finally {
+      this.resending = false;
+      this.stop();
+    }
+  };
+
+  private readonly upgraded = (next: Transport) => {
+    this.transport.off('ready', this.resend);
+    this.transport = next;
+    this.transport.on('ready', this.resend);
+    this.resend();
+  };
+
+  private readonly close = () => {
+    this.options.logger.info({ socketId: this.socket.id, waitingJobs: this.waiting.size, slowClientMs: this.options.slowClientMs }, 'closed a socket that stayed behind');
+    this.stop();
     // The engine.io connection, not `socket.disconnect()`: that would queue a disconnect
     // packet behind the data that does not drain, and tell the client not to reconnect.
     // Discarding the buffer closes it now; the client sees a lost transport and comes back.
-    socket.conn.close(true);
-  }
-
-  // `ready` is the transport saying it can write again (a WebSocket frame written, the next
-  // long-polling request). The transport changes when the connection upgrades.
-  transport.on('ready', resend);
-  const onUpgrade = (next: Transport) => {
-    transport.off('ready', resend);
-    transport = next;
-    transport.on('ready', resend);
-    resend();
+    this.socket.conn.close(true);
   };
-  socket.conn.on('upgrade', onUpgrade);
-  socket.once('disconnect', () => {
-    caughtUp();
-    waiting.clear();
-    transport.off('ready', resend);
-    socket.conn.off('upgrade', onUpgrade);
-  });
+
+  /** Caught up (or gone): nothing waits any more. */
+  private readonly stop = () => {
+    clearTimeout(this.timer);
+    this.waiting.clear();
+    this.transport.off('ready', this.resend);
+    this.socket.conn.off('upgrade', this.upgraded);
+    this.socket.off('disconnect', this.stop);
+    this.onCaughtUp();
+  };
 }

@@ -1,12 +1,14 @@
 /**
  * Finds a MongoDB-wire server for the app: MONGODB_URI if set, else a local `mongod`, else the
- * project's embedded FerretDB-over-SQLite (tools/ferretdb), built with Go on first use. The app
+ * project's embedded FerretDB (tools/ferretdb, built with Go on first use) over an embedded
+ * PostgreSQL from npm (./postgres), or over SQLite when that PostgreSQL cannot start. The app
  * itself only ever sees MONGODB_URI, so any of these is interchangeable.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
+import { startPostgres } from './postgres';
 import { findExecutable, portIsOpen, repoRoot, spawnService, waitUntilReady, type Service } from './process';
 
 const DB_NAME = 'downloader';
@@ -89,7 +91,25 @@ function redact(uri: string): string {
   return uri.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-export async function ensureMongo(opts: { dataDir: string; port?: number; detached?: boolean }): Promise<RunningMongo> {
+/** A folder as the user knows it: relative to the working directory when inside it. */
+function shown(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
+}
+
+export interface MongoOptions {
+  /** Where a local `mongod` and the SQLite fallback keep their data. */
+  dataDir: string;
+  /**
+   * Where the embedded PostgreSQL keeps its cluster. Omitted: a throwaway cluster in a temp
+   * folder, without fsync, removed by stop() (tests, benchmarks).
+   */
+  postgresDir?: string;
+  port?: number;
+  detached?: boolean;
+}
+
+export async function ensureMongo(opts: MongoOptions): Promise<RunningMongo> {
   const nothingToStop = async () => {};
   const configured = process.env.MONGODB_URI;
   if (configured) {
@@ -107,18 +127,63 @@ export async function ensureMongo(opts: { dataDir: string; port?: number; detach
     throw new Error(`Port ${port} on 127.0.0.1 is taken by something that does not speak the MongoDB protocol. Free it, or set MONGODB_URI.`);
   }
 
-  let service: Service;
   if (mongod) {
     const dbPath = path.join(opts.dataDir, 'mongod');
     fs.mkdirSync(dbPath, { recursive: true });
     const args = ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'];
-    service = spawnService('mongod', mongod, args, { detached: opts.detached });
-  } else {
-    const binary = await buildFerretDB();
-    fs.mkdirSync(opts.dataDir, { recursive: true });
-    const args = ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', opts.dataDir];
-    service = spawnService('FerretDB', binary, args, { detached: opts.detached });
+    const service = spawnService('mongod', mongod, args, { detached: opts.detached });
+    await waitUntilReady(service, () => pingMongo(uri, 1_000), 30_000);
+    return { uri, stop: () => service.stop() };
   }
-  await waitUntilReady(service, () => pingMongo(uri, 1_000), 30_000);
-  return { uri, stop: () => service.stop() };
+  return startEmbedded(uri, port, opts);
+}
+
+/**
+ * FerretDB over the embedded PostgreSQL; over SQLite when PostgreSQL cannot start here (no
+ * binaries for this platform, root without a `postgres` user, …), said in one line. Both servers
+ * die with this process; stop() stops FerretDB, then PostgreSQL.
+ */
+async function startEmbedded(uri: string, port: number, opts: MongoOptions): Promise<RunningMongo> {
+  const binary = await buildFerretDB();
+  const start = async (postgresUrl: string | null): Promise<Service> => {
+    const args = ['-listen-addr', `127.0.0.1:${port}`];
+    if (postgresUrl === null) {
+      fs.mkdirSync(opts.dataDir, { recursive: true });
+      args.push('-sqlite-dir', opts.dataDir);
+    }
+    // The URL holds a password: through the environment, not the process list.
+    const env = { ...process.env, FERRETDB_POSTGRESQL_URL: postgresUrl ?? '' };
+    const service = spawnService('FerretDB', binary, args, { env, detached: opts.detached, exitWithParent: 'SIGTERM' });
+    // ping reaches the backend too, so this also proves FerretDB can use PostgreSQL.
+    await waitUntilReady(service, () => pingMongo(uri, 1_000), 30_000);
+    return service;
+  };
+
+  let why: string;
+  try {
+    const postgres = await startPostgres({ dir: opts.postgresDir, detached: opts.detached });
+    try {
+      const ferretdb = await start(postgres.url);
+      if (opts.postgresDir) console.log(`Database: FerretDB over the embedded PostgreSQL, data in ${shown(opts.postgresDir)}.`);
+      return {
+        uri,
+        async stop() {
+          await ferretdb.stop();
+          await postgres.stop();
+        },
+      };
+    } catch (err) {
+      await postgres.stop();
+      why = `FerretDB could not use it: ${firstLine(err)}`;
+    }
+  } catch (err) {
+    why = firstLine(err);
+  }
+  console.warn(`Embedded PostgreSQL not used (${why}); using FerretDB over SQLite in ${shown(opts.dataDir)}.`);
+  const ferretdb = await start(null);
+  return { uri, stop: () => ferretdb.stop() };
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }

@@ -1,9 +1,10 @@
 /**
- * Small process helpers shared by the service starters (redis.ts, mongo.ts) and scripts/start.ts.
+ * Small process helpers shared by the service starters (redis.ts, mongo.ts, postgres.ts) and
+ * scripts/start.ts.
  * Imported by jest's globalSetup, which loads TypeScript through a CommonJS require hook: so no
  * `import.meta`, no `.js` suffixes on local imports, and nothing runs at import time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -35,11 +36,34 @@ export interface SpawnOptions {
   detached?: boolean;
   /** Let the output through to our terminal instead of capturing its tail. */
   inheritOutput?: boolean;
+  /** Run as this user and group (when we are root). */
+  uid?: number;
+  gid?: number;
+  /**
+   * The signal the child gets when this process dies, however it dies (SIGKILL included), so a
+   * database server is never left behind. Linux only, through util-linux's `setpriv`; where that
+   * is missing the child just outlives us, as without this option.
+   */
+  exitWithParent?: NodeJS.Signals;
+}
+
+let setprivPath: string | null | undefined;
+
+/** util-linux's `setpriv` if it has `--pdeathsig` (2.33+), looked up once. */
+function pdeathsigTool(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  const found = process.platform === 'linux' ? findExecutable('setpriv', ['/usr/bin/setpriv']) : null;
+  const help = found ? spawnSync(found, ['--help'], { encoding: 'utf8' }).stdout ?? '' : '';
+  setprivPath = help.includes('--pdeathsig') ? found : null;
+  return setprivPath;
 }
 
 export function spawnService(name: string, command: string, args: string[], opts: SpawnOptions = {}): Service {
-  const { inheritOutput, ...spawnOpts } = opts;
-  const child = spawn(command, args, { ...spawnOpts, stdio: ['ignore', inheritOutput ? 'inherit' : 'pipe', inheritOutput ? 'inherit' : 'pipe'] });
+  const { inheritOutput, exitWithParent, ...spawnOpts } = opts;
+  // setpriv sets the parent-death signal and then execs the command: same pid, same signals.
+  const setpriv = exitWithParent ? pdeathsigTool() : null;
+  const [file, argv] = exitWithParent && setpriv ? [setpriv, ['--pdeathsig', exitWithParent, '--', command, ...args]] : [command, args];
+  const child = spawn(file, argv, { ...spawnOpts, stdio: ['ignore', inheritOutput ? 'inherit' : 'pipe', inheritOutput ? 'inherit' : 'pipe'] });
   // Always drain the pipes: FerretDB logs every connection, and a full pipe would block it.
   let tail = '';
   const keep = (chunk: Buffer) => {

@@ -60,3 +60,33 @@ describe('when a download was started on the home page', () => {
     expect(await home.getByTestId('job-card').count()).toBe(0);
   });
 });
+
+describe('when several URLs are pasted at once', () => {
+  it('starts them all with Enter, one card per line, the first line on top', async () => {
+    const page = await (await ctx.openProfile()).openTab('/');
+    const urls = [1, 2].map((n) => `${ctx.files.url}/file/1000?seed=paste-${n}`);
+    const box = page.getByLabel('File URL');
+    await box.focus();
+    // What a paste delivers: both lines in one input event.
+    await page.keyboard.insertText(urls.join('\n'));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="job-card"]').length === 2);
+    const shown = await page.getByTestId('job-card').locator('.job-card__url').allTextContents();
+    expect(shown).toEqual(urls);
+    expect(await box.inputValue()).toBe('');
+  }, 20_000);
+
+  it('names the line that is wrong, and starts none of them', async () => {
+    const page = await (await ctx.openProfile()).openTab('/');
+    const box = page.getByLabel('File URL');
+    await box.fill(`${ctx.files.url}/file/1000?seed=paste-3`);
+    // Shift+Enter starts a line; a blank one is passed over, but still counted.
+    await box.press('Shift+Enter');
+    await box.press('Shift+Enter');
+    await page.keyboard.insertText('ftp://files.invalid/a.iso');
+    await page.getByRole('button', { name: 'Download' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Line 3: Only http:// and https:// URLs can be downloaded.' }).waitFor({ timeout: 5_000 });
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('job-card').count()).toBe(0);
+  });
+});

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
 import { connectClient, subscribe, type JobSocket } from '../utils/job-client';
 import { api, postJob, startTestApp, type TestApp } from '../utils/test-app';
 
 let app: TestApp;
 let socket: JobSocket;
+let mongo: MongoClient;
 
 beforeAll(async () => {
   // No worker: these tests are about what the server accepts and answers.
@@ -12,15 +14,20 @@ beforeAll(async () => {
   // The tab of the client that `api()` is: it owns the jobs the tests create.
   await api(app.server.url, '/api/health');
   socket = await connectClient(app.server.url);
+  mongo = await new MongoClient(String(app.settings.env.MONGODB_URI)).connect();
 }, 60_000);
 
 afterAll(async () => {
+  await mongo?.close();
   socket?.disconnect();
   await app?.stop();
 }, 30_000);
 
 const post = (body: string) =>
   api(app.server.url, '/api/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+const postUrls = (urls: unknown) => post(JSON.stringify({ urls }));
+/** How many jobs the store holds. */
+const storedJobs = () => mongo.db().collection('jobs').countDocuments();
 
 describe('POST /api/jobs', () => {
   it('creates a queued job with a random id', async () => {
@@ -68,6 +75,48 @@ describe('POST /api/jobs', () => {
     const again = await api(app.server.url, `/api/jobs/${job.id}`);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(job);
+  });
+});
+
+describe('POST /api/jobs with {"urls": [...]}', () => {
+  it('creates one queued job per URL, in their order, each of them gettable', async () => {
+    const urls = [1, 2, 3].map((n) => `http://127.0.0.1:9/batch-${n}.bin`);
+    const { status, body } = await postUrls(urls);
+    expect(status).toBe(201);
+    expect(body.jobs.map((job: { url: string }) => job.url)).toEqual(urls);
+    expect(new Set(body.jobs.map((job: { id: string }) => job.id)).size).toBe(3);
+    for (const job of body.jobs) {
+      expect(job).toMatchObject({ status: 'queued', bytesReceived: 0, error: null });
+      expect(await api(app.server.url, `/api/jobs/${job.id}`)).toMatchObject({ status: 200, body: job });
+    }
+  });
+
+  it('answers 400 invalid_url naming the entry at fault, and stores none of them', async () => {
+    const before = await storedJobs();
+    const { status, body } = await postUrls(['http://127.0.0.1:9/fine.bin', 'ftp://files.invalid/a', 'not a url']);
+    expect(status).toBe(400);
+    expect(body.error).toEqual({ code: 'invalid_url', message: 'URL 2 (urls[1]): Only http:// and https:// URLs can be downloaded.' });
+    expect(await storedJobs()).toBe(before);
+  });
+
+  it.each([
+    ['101 URLs', { urls: Array.from({ length: 101 }, (_, n) => `http://127.0.0.1:9/${n}.bin`) }, /at most 100/],
+    ['an empty list', { urls: [] }, /at least one/],
+    ['a list that is not one', { urls: 'http://127.0.0.1:9/a.bin' }, /list/],
+    ['both url and urls', { url: 'http://127.0.0.1:9/a.bin', urls: ['http://127.0.0.1:9/b.bin'] }, /not both/],
+  ])('answers 400 invalid_request to %s, and stores nothing', async (_what, request, message) => {
+    const before = await storedJobs();
+    const { status, body } = await post(JSON.stringify(request));
+    expect(status).toBe(400);
+    expect(body.error).toEqual({ code: 'invalid_request', message: expect.stringMatching(message) });
+    expect(await storedJobs()).toBe(before);
+  });
+
+  it('takes 100 URLs of the longest kind', async () => {
+    const urls = Array.from({ length: 100 }, (_, n) => `https://files.invalid/${n}/${'a'.repeat(2020)}`.slice(0, 2048));
+    const { status, body } = await postUrls(urls);
+    expect(status).toBe(201);
+    expect(body.jobs).toHaveLength(100);
   });
 });
 
@@ -130,6 +179,16 @@ describe('when private addresses are not allowed (the default)', () => {
       expect(body.error).toEqual({ code: 'blocked_destination', message: expect.stringMatching(/private or local network/) });
     },
   );
+
+  it('refuses a batch with one such entry whole, naming it', async () => {
+    const { status, body } = await api(guarded.server.url, '/api/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ urls: ['https://downloads.mirror.invalid/a.iso', 'http://127.0.0.1:9/a'] }),
+    });
+    expect(status).toBe(422);
+    expect(body.error).toEqual({ code: 'blocked_destination', message: expect.stringMatching(/^URL 2 \(urls\[1\]\): .*private or local network/) });
+  });
 
   it('accepts a public name, leaving the resolved address to the worker', async () => {
     const { status } = await postJob(guarded.server.url, 'https://downloads.mirror.invalid/a.iso');

@@ -80,6 +80,60 @@ describe('when the job is retried', () => {
   });
 });
 
+describe('when the states of several jobs are stored in one batch', () => {
+  it('guards each one on its own, and says which were stored', async () => {
+    const moving = await storedJob();
+    const behind = await storedJob();
+    expect(await jobs.save(progressed(behind, 20, 2000))).toBe(true);
+    const cancelled = await jobs.update((await storedJob()).id, () => ({ status: 'cancelled', stage: 'done' }));
+    const failed = await jobs.update((await storedJob()).id, () => ({ status: 'failed', stage: 'done' }));
+    const retried = await jobs.update(failed!.id, () => ({ status: 'queued', stage: 'waiting' }), { retry: true });
+    const deleted = newJob('http://files.test/gone.iso');
+
+    const outcomes = await jobs.saveMany([
+      progressed(moving, 1, 100),
+      progressed(behind, 10, 1000), // older than the one stored
+      { ...progressed(cancelled!, 0, 3000), version: cancelled!.version + 1 }, // active after the API's cancel
+      { ...progressed(failed!, 0, 500), version: retried!.version + 1000 }, // the earlier run
+      progressed(deleted, 1, 100),
+    ]);
+
+    expect(outcomes).toEqual([true, false, false, false, false].map((value) => ({ status: 'fulfilled', value })));
+    expect(await jobs.find(moving.id)).toMatchObject({ status: 'active', bytesReceived: 100 });
+    expect(await jobs.find(behind.id)).toMatchObject({ bytesReceived: 2000 });
+    expect(await jobs.find(cancelled!.id)).toMatchObject({ status: 'cancelled', version: cancelled!.version });
+    expect(await jobs.find(retried!.id)).toMatchObject({ run: 2, status: 'queued', version: retried!.version });
+    expect(await jobs.find(deleted.id)).toBeNull();
+  });
+
+  it('answers every one at once when all or none were stored', async () => {
+    const [a, b] = [await storedJob(), await storedJob()];
+    const all = await jobs.saveMany([progressed(a, 5, 10), progressed(b, 5, 20)]);
+    expect(all).toEqual([true, true].map((value) => ({ status: 'fulfilled', value })));
+    const none = await jobs.saveMany([progressed(a, 4, 30), progressed(b, 5, 40)]);
+    expect(none).toEqual([false, false].map((value) => ({ status: 'fulfilled', value })));
+    expect(await jobs.find(a.id)).toMatchObject({ bytesReceived: 10 });
+    expect(await jobs.find(b.id)).toMatchObject({ bytesReceived: 20 });
+  });
+
+  it('fails a state the server cannot write, and answers the others by what is stored', async () => {
+    const [before, broken, after] = [await storedJob(), await storedJob(), await storedJob()];
+    // A field name the server refuses in an update: this one write fails.
+    const unwritable = { ...progressed(broken, 1, 1), ['$unwritable']: 1 } as JobView;
+    const outcomes = await jobs.saveMany([progressed(before, 1, 100), unwritable, progressed(after, 1, 300)]);
+
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: true });
+    expect(outcomes[1].status).toBe('rejected');
+    expect(await jobs.find(before.id)).toMatchObject({ bytesReceived: 100 });
+    expect(await jobs.find(broken.id)).toMatchObject({ bytesReceived: 0, version: broken.version });
+    // A real MongoDB writes the ops after a failed one (unordered); FerretDB stops there. Either
+    // way the answer is what is stored.
+    const third = await jobs.find(after.id);
+    if (third!.version === after.version + 1) expect(outcomes[2]).toEqual({ status: 'fulfilled', value: true });
+    else expect(outcomes[2].status).toBe('rejected');
+  });
+});
+
 describe('when jobs were stored before runs existed', () => {
   it('puts them in their first run, where their worker can still write', async () => {
     const job = newJob('http://files.test/old.iso');

@@ -1,9 +1,10 @@
 /**
  * The limits, against two real server nodes sharing one Redis: jobs per owner and per address
  * per minute and open jobs per owner, counted across both nodes, each refusal a 429 with its
- * code and Retry-After; and the socket.io limits: message size, jobs followed per socket,
- * subscribes per socket, sockets per address.
+ * code and Retry-After, for single jobs and batches; and the socket.io limits: message size,
+ * jobs followed per socket, subscribes per socket, sockets per address.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { io } from 'socket.io-client';
 import { startServer, type ServerProcess } from '../utils/app-processes';
@@ -84,6 +85,60 @@ describe('new jobs, across both nodes', () => {
     expect(answers[2].body.error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/address/) });
     expect(retryAfter(answers[2])).toBeGreaterThan(0);
     jobIds.push(answers[0].body.id, answers[1].body.id);
+  });
+});
+
+/**
+ * A new browser whose requests come from another loopback address, which the per-address limit
+ * counts apart from 127.0.0.1 (used up above). Keeps its owner cookie.
+ */
+function clientFrom(localAddress: string) {
+  let cookie: string | undefined;
+  return (base: string, path: string, method: 'GET' | 'POST', body?: unknown) =>
+    new Promise<{ status: number; body: any; headers: Headers }>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers: Record<string, string> = { ...(payload && json), ...(cookie && { Cookie: cookie }) };
+      const sent = request(new URL(path, base), { method, headers, localAddress }, (response) => {
+        cookie ??= response.headers['set-cookie']?.map((line) => line.split(';')[0]).join('; ');
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode!, body: text ? JSON.parse(text) : null, headers: new Headers({ 'retry-after': String(response.headers['retry-after'] ?? '') }) }),
+        );
+      });
+      sent.on('error', reject);
+      sent.end(payload);
+    });
+}
+
+describe('a batch of new jobs, from another address', () => {
+  const urls = (...names: string[]) => ({ urls: names.map((name) => `http://127.0.0.1:9/${name}.bin`) });
+
+  it('counts each URL, and is refused whole with the code of the limit it would pass, with Retry-After', async () => {
+    const owner = clientFrom('127.0.0.2');
+    const first = await owner(nodes[0], '/api/jobs', 'POST', urls('batch-1', 'batch-2'));
+    expect(first.status).toBe(201);
+    expect(first.body.jobs).toHaveLength(2);
+
+    // One ends: one more would fit, two would pass MAX_OPEN_JOBS, so neither is taken.
+    expect((await owner(nodes[1], `/api/jobs/${first.body.jobs[0].id}/cancel`, 'POST')).status).toBe(200);
+    const tooMany = await owner(nodes[1], '/api/jobs', 'POST', urls('batch-3', 'batch-4'));
+    expect(tooMany).toMatchObject({ status: 429, body: { error: { code: 'too_many_jobs', message: expect.stringMatching(/these 2 more/) } } });
+    expect(retryAfter(tooMany)).toBeGreaterThan(0);
+
+    // The owner has started 4 this minute (the refused two count): a fifth is one too many.
+    expect((await owner(nodes[0], `/api/jobs/${first.body.jobs[1].id}/cancel`, 'POST')).status).toBe(200);
+    const fifth = await owner(nodes[0], '/api/jobs', 'POST', urls('batch-5'));
+    expect(fifth).toMatchObject({ status: 429, body: { error: { code: 'rate_limited', message: expect.stringMatching(/you started/i) } } });
+    expect(retryAfter(fifth)).toBeGreaterThan(0);
+    expect(retryAfter(fifth)).toBeLessThanOrEqual(60);
+
+    // The address has started 4 (the owner's refusal came before it counted): 3 more would pass 6.
+    const other = clientFrom('127.0.0.2');
+    const crowd = await other(nodes[1], '/api/jobs', 'POST', urls('batch-6', 'batch-7', 'batch-8'));
+    expect(crowd).toMatchObject({ status: 429, body: { error: { code: 'rate_limited', message: expect.stringMatching(/address/) } } });
+    expect(retryAfter(crowd)).toBeGreaterThan(0);
   });
 });
 

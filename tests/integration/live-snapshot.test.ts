@@ -1,6 +1,6 @@
 /**
  * A tab that opens mid-download starts from the state the other tabs show right now, not from
- * the one stored up to a second earlier: the snapshot and GET read the newest state sent to
+ * the one stored up to ten seconds earlier: the snapshot and GET read the newest state sent to
  * the job's room. A state any tab has seen is never newer than what a later reader gets.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -21,8 +21,8 @@ describe('when a tab subscribes to a download under way', () => {
     await subscribe(ctx.tab, job.id);
     await waitFor('bytes to arrive', () => (latest(updates)?.bytesReceived ?? 0) > 0, 15_000);
 
-    // Progress is stored once a second and sent ten times a second: a stored snapshot would
-    // fall behind in most of these samples.
+    // Progress is stored as a checkpoint every ten seconds and sent ten times a second: a
+    // stored snapshot would fall behind in every one of these samples.
     for (let sample = 0; sample < 4; sample++) {
       await pause(250);
       const seen = latest(updates)!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createJobSchema, isJobId, MAX_URL_LENGTH } from '../../lib/domain/job-input';
+import { createJobProblem, createJobSchema, entryMessage, isJobId, MAX_BATCH_URLS, MAX_URL_LENGTH, parseEntryMessage, urlsOf } from '../../lib/domain/job-input';
 
 const messageFor = (body: unknown) => {
   const result = createJobSchema.safeParse(body);
@@ -41,6 +41,44 @@ describe('the create-job input', () => {
   it('refuses a body that is not an object', () => {
     expect(messageFor(['https://files.invalid'])).toMatch(/JSON object/);
     expect(messageFor(null)).toMatch(/JSON object/);
+  });
+});
+
+describe('the create-job input with several URLs', () => {
+  const problemFor = (body: unknown) => {
+    const result = createJobSchema.safeParse(body);
+    return result.success ? null : createJobProblem(result.error);
+  };
+
+  it('takes 1 to MAX_BATCH_URLS URLs, trimmed, in order', () => {
+    const input = createJobSchema.parse({ urls: [' https://files.invalid/a ', 'http://files.invalid/b'] });
+    expect(urlsOf(input)).toEqual(['https://files.invalid/a', 'http://files.invalid/b']);
+    expect(urlsOf(createJobSchema.parse({ url: 'https://files.invalid/c' }))).toEqual(['https://files.invalid/c']);
+    expect(problemFor({ urls: Array(MAX_BATCH_URLS).fill('https://files.invalid/a') })).toBeNull();
+  });
+
+  it('names the first entry at fault', () => {
+    expect(problemFor({ urls: ['https://files.invalid/a', 'nope', 'ftp://files.invalid/b'] })).toEqual({
+      code: 'invalid_url',
+      message: 'That is not a valid URL.',
+      index: 1,
+    });
+    expect(problemFor({ urls: ['https://files.invalid/a', 42] })).toMatchObject({ code: 'invalid_url', index: 1 });
+  });
+
+  it('refuses a list that is empty, too long or not a list, and both shapes at once, as a bad request', () => {
+    expect(problemFor({ urls: [] })).toMatchObject({ code: 'invalid_request', index: null });
+    // Refused as a whole, before any entry is looked at.
+    expect(problemFor({ urls: Array(MAX_BATCH_URLS + 1).fill('nope') })).toEqual({ code: 'invalid_request', message: `Send at most ${MAX_BATCH_URLS} URLs at once.`, index: null });
+    expect(problemFor({ urls: 'https://files.invalid/a' })).toMatchObject({ code: 'invalid_request' });
+    expect(problemFor({ url: 'https://files.invalid/a', urls: ['https://files.invalid/b'] })).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/not both/) });
+  });
+
+  it('says which entry a message is about in a form that can be read back', () => {
+    const message = entryMessage(2, 'That is not a valid URL.');
+    expect(message).toBe('URL 3 (urls[2]): That is not a valid URL.');
+    expect(parseEntryMessage(message)).toEqual({ index: 2, message: 'That is not a valid URL.' });
+    expect(parseEntryMessage('That is not a valid URL.')).toBeNull();
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
-import { JobReporter } from '../../workers/reporter';
+import { CHECKPOINT_INTERVAL_MS, JobReporter } from '../../workers/reporter';
 import { newJob } from '../../lib/server/job-service';
 import type { JobView } from '../../lib/domain/job';
 
@@ -8,15 +8,15 @@ const logger = pino({ level: 'silent' });
 
 /** Sinks that record what was sent and stored, in order; with `holdSaves`, stores finish on demand. */
 function recordingSinks({ holdSaves = false } = {}) {
-  const calls: Array<{ kind: 'publish' | 'save'; job: JobView }> = [];
+  const calls: Array<{ kind: 'publish' | 'save'; job: JobView; at: number }> = [];
   const pendingSaves: Array<() => void> = [];
   return {
     calls,
     finishSaves: () => pendingSaves.splice(0).forEach((finish) => finish()),
     sinks: {
-      publish: (job: JobView) => void calls.push({ kind: 'publish', job }),
+      publish: (job: JobView) => void calls.push({ kind: 'publish', job, at: Date.now() }),
       save: (job: JobView) => {
-        calls.push({ kind: 'save', job });
+        calls.push({ kind: 'save', job, at: Date.now() });
         return holdSaves ? new Promise<void>((resolve) => pendingSaves.push(resolve)) : Promise.resolve();
       },
     },
@@ -93,7 +93,7 @@ describe('when progress streams in', () => {
     const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, {
       logger,
       emitIntervalMs: 100,
-      persistIntervalMs: 1000,
+      checkpointIntervalMs: 1000,
     });
     // 2 seconds of a chunk every 5 ms.
     for (let ms = 0; ms < 2000; ms += 5) {
@@ -123,6 +123,52 @@ describe('when progress streams in', () => {
     const sent = calls.filter((c) => c.kind === 'publish').map((c) => c.job.version);
     expect(sent.every((version, i) => i === 0 || version > sent[i - 1])).toBe(true);
     await reporter.close();
+  });
+});
+
+describe('when a download runs for 30 seconds with progress every 100 ms', () => {
+  const SECONDS = 30;
+
+  async function simulate() {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { calls, sinks } = recordingSinks();
+    const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, { logger });
+    await reporter.change({ status: 'active', stage: 'downloading' });
+    const changes = calls.length;
+    for (let ms = 100; ms <= SECONDS * 1000; ms += 100) {
+      await jest.advanceTimersByTimeAsync(100);
+      reporter.progress({ bytesReceived: ms });
+    }
+    const progressCalls = calls.slice(changes);
+    await reporter.change({ status: 'completed', stage: 'done' });
+    await reporter.close();
+    return { calls, progressCalls };
+  }
+
+  it('stores progress only as a checkpoint at most every 10 seconds', async () => {
+    const { progressCalls } = await simulate();
+    const checkpoints = progressCalls.filter((c) => c.kind === 'save');
+    expect(checkpoints.length).toBeGreaterThanOrEqual((SECONDS * 1000) / CHECKPOINT_INTERVAL_MS - 1);
+    expect(checkpoints.length).toBeLessThanOrEqual(4);
+    const times = checkpoints.map((c) => c.at);
+    times.forEach((t, i) => i > 0 && expect(t - times[i - 1]).toBeGreaterThanOrEqual(CHECKPOINT_INTERVAL_MS));
+    // Each checkpoint holds the bytes of its moment, not those of the first one.
+    expect(new Set(checkpoints.map((c) => c.job.bytesReceived)).size).toBe(checkpoints.length);
+  });
+
+  it('sends the live progress about ten times a second all the same', async () => {
+    const { progressCalls } = await simulate();
+    const sent = progressCalls.filter((c) => c.kind === 'publish');
+    expect(sent.length).toBeGreaterThanOrEqual(SECONDS * 10 - 5);
+    expect(sent.at(-1)?.job.bytesReceived).toBe(SECONDS * 1000);
+  });
+
+  it('stores the status changes at once, the final state with the last bytes', async () => {
+    const { calls } = await simulate();
+    const stored = calls.filter((c) => c.kind === 'save').map((c) => c.job);
+    expect(stored[0]).toMatchObject({ status: 'active', stage: 'downloading' });
+    expect(stored.at(-1)).toMatchObject({ status: 'completed', bytesReceived: SECONDS * 1000 });
+    expect(calls.at(-1)).toMatchObject({ kind: 'publish', job: stored.at(-1) });
   });
 });
 

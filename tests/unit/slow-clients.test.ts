@@ -36,9 +36,10 @@ function fakeSocket() {
       outgoing.push(listener);
     },
     once: (event: string, listener: () => void) => events.once(event, listener),
+    off: (event: string, listener: () => void) => events.off(event, listener),
     /** An own emit: never dropped (engine.io queues it while the transport is busy). */
     emit(event: string, arg: unknown) {
-      for (const listener of outgoing) listener(event, arg);
+      for (const listener of outgoing) listener.call(socket, event, arg);
       write(event, arg);
       return true;
     },
@@ -49,7 +50,7 @@ function fakeSocket() {
     written,
     /** A room broadcast: volatile for states, as workers send them. */
     broadcast(event: 'job:update' | 'job:deleted', arg: JobView | string) {
-      for (const listener of outgoing) listener(event, arg);
+      for (const listener of outgoing) listener.call(socket, event, arg);
       if (event === 'job:update' && !conn.transport.writable) return; // socket.io drops it
       write(event, arg);
     },

@@ -58,27 +58,40 @@ export interface ServerProcess extends AppProcess {
   url: string;
 }
 
+/**
+ * How a test runs an entry point: from its TypeScript through tsx's loader (the default, which
+ * coverage maps back to the sources), or `compiled` ahead of time as `npm start` runs it.
+ */
+export type EntryForm = 'typescript' | 'compiled';
+
+function entryArgs(kind: 'server' | 'worker', form: EntryForm): string[] {
+  if (form === 'compiled') return ['scripts/entry.mjs', kind];
+  return ['--import', 'tsx', kind === 'server' ? 'server.ts' : 'workers/download-worker.ts'];
+}
+
 export async function startServer(
   env: Env,
   mode: 'production' | 'development' = 'production',
   port = 0,
+  form: EntryForm = 'typescript',
 ): Promise<ServerProcess> {
-  const proc = spawnEntry('server.ts', { ...env, NODE_ENV: mode, PORT: String(port), HOST: '127.0.0.1' });
+  const proc = spawnEntry(entryArgs('server', form), { ...env, NODE_ENV: mode, PORT: String(port), HOST: '127.0.0.1' });
   const line = await proc.waitForLog((entry) => entry.msg === 'server listening', mode === 'development' ? 90_000 : 30_000);
   return { ...proc, url: String(line.url) };
 }
 
-export async function startWorker(env: Env): Promise<AppProcess> {
-  const proc = spawnEntry('workers/download-worker.ts', { ...env, NODE_ENV: 'production' });
+export async function startWorker(env: Env, form: EntryForm = 'typescript'): Promise<AppProcess> {
+  const proc = spawnEntry(entryArgs('worker', form), { ...env, NODE_ENV: 'production' });
   await proc.waitForLog((entry) => entry.msg === 'worker ready', 30_000);
   return proc;
 }
 
 type LogEntry = Record<string, unknown>;
 
-function spawnEntry(entry: string, env: Env) {
+function spawnEntry(args: string[], env: Env) {
+  const entry = args.join(' ');
   // Node with tsx's loader rather than the tsx CLI, whose own child process would outlive a SIGKILL.
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters = new Set<(entry: LogEntry) => void>();
   const onData = (chunk: Buffer) => {

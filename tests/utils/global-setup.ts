@@ -38,6 +38,8 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   // Fresh data and a fresh port: never touch the app's own database or a server left running.
+  // The embedded default gets a throwaway PostgreSQL of its own (temp folder, spare port), which
+  // mongo.stop() removes; dataDir is for the SQLite fallback.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'downloader-test-db-'));
   state.tempDirs.push(dataDir);
   const port = await freePort();

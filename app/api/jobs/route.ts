@@ -1,31 +1,44 @@
-import { AppError } from '@/lib/domain/errors';
-import { createJobSchema } from '@/lib/domain/job-input';
+import { AppError, ERROR_CATALOGUE } from '@/lib/domain/errors';
+import { createJobProblem, createJobSchema, entryMessage, urlsOf } from '@/lib/domain/job-input';
 import { isRefusableDestination } from '@/lib/server/destination';
 import { readJsonBody } from '@/lib/server/http';
-import { assertMayOpenJob, createJob, viewFor } from '@/lib/server/job-service';
+import { submitJobs, viewFor } from '@/lib/server/job-service';
 import { clientAddress } from '@/lib/server/pipeline';
 import { route } from '@/lib/server/route';
 
 export const dynamic = 'force-dynamic';
 
-/** Bodies larger than this cannot hold a valid request (the URL is at most 2048 characters). */
-const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * Bodies larger than this cannot hold a valid request: at most MAX_BATCH_URLS URLs of at most
+ * MAX_URL_LENGTH characters (256 KiB leaves room for JSON's quotes, commas and escapes).
+ */
+const MAX_BODY_BYTES = 256 * 1024;
 
-/** POST /api/jobs {"url": "..."} → 201 with the new job. */
+/**
+ * POST /api/jobs {"url": "..."} → 201 with the new job; {"urls": [...]} → 201 {"jobs": [...]},
+ * all or none. An error about one entry of `urls` names it.
+ */
 export const POST = route(async (context, request, _params, caller) => {
   const input = createJobSchema.safeParse(await readJsonBody(request, MAX_BODY_BYTES));
   if (!input.success) {
-    const issue = input.error.issues[0];
-    throw new AppError(issue?.path[0] === 'url' ? 'invalid_url' : 'invalid_request', issue?.message);
+    const { code, message, index } = createJobProblem(input.error);
+    throw new AppError(code, index === null ? message : entryMessage(index, message));
   }
-  if (!context.config.allowPrivateAddresses && isRefusableDestination(new URL(input.data.url))) {
-    throw new AppError('blocked_destination');
+  const urls = urlsOf(input.data);
+  const batch = input.data.urls !== undefined;
+  if (!context.config.allowPrivateAddresses) {
+    const blocked = urls.findIndex((url) => isRefusableDestination(new URL(url)));
+    if (blocked !== -1) {
+      throw new AppError('blocked_destination', batch ? entryMessage(blocked, ERROR_CATALOGUE.blocked_destination.message) : undefined);
+    }
   }
-  // The access token's holder runs the server: its own jobs are not limited.
-  if (!caller.admin) {
-    await context.limits.jobSubmitted(caller.owner, clientAddress(request.headers));
-    await assertMayOpenJob(context, caller.owner);
-  }
-  const job = await createJob(context, input.data.url, caller.owner);
-  return Response.json(viewFor(job, caller, caller.owner), { status: 201, headers: { Location: `/api/jobs/${job.id}` } });
+  const jobs = await submitJobs(context, urls, {
+    owner: caller.owner,
+    address: clientAddress(request.headers),
+    // The access token's holder runs the server: its own jobs are not limited.
+    limited: !caller.admin,
+  });
+  const views = jobs.map((job) => viewFor(job, caller, caller.owner));
+  if (batch) return Response.json({ jobs: views }, { status: 201 });
+  return Response.json(views[0], { status: 201, headers: { Location: `/api/jobs/${views[0].id}` } });
 });

@@ -11,7 +11,7 @@ export const GET = route<{ id: string }>(async (context, _request, { id }, calle
 
 /** DELETE /api/jobs/:id → 204; stops the download if needed and removes its file and record; 403 `not_owner`. */
 export const DELETE = route<{ id: string }>(async (context, _request, { id }, caller) => {
-  await assertMayControl(context, id, caller);
-  await deleteJob(context, id);
+  const owner = await assertMayControl(context, id, caller);
+  await deleteJob(context, id, owner);
   return new Response(null, { status: 204 });
 });

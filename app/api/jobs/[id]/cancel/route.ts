@@ -7,6 +7,6 @@ export const dynamic = 'force-dynamic';
 /** POST /api/jobs/:id/cancel → 200 with the cancelled job; 409 `conflict` if it has ended, 403 `not_owner`. */
 export const POST = route<{ id: string }>(async (context, _request, { id }, caller) => {
   const owner = await assertMayControl(context, id, caller);
-  const job = await cancelJob(context, id);
+  const job = await cancelJob(context, id, owner);
   return Response.json(viewFor(job, caller, owner), { headers: { 'Cache-Control': 'no-store' } });
 });
