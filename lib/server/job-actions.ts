@@ -30,7 +30,10 @@ export async function cancelJob(deps: JobServiceDeps, id: string, owner: string 
   // one that runs it refuses to overwrite it (the store keeps finished states).
   const cancelled = await deps.jobs.update(id, (current) => {
     if (isFinished(current.status)) throw ended(current);
-    return { status: 'cancelled', stage: 'done', speed: 0, eta: null, retryAt: null, finishedAt: new Date().toISOString() };
+    // The bytes as the tabs were last shown them: the store keeps only a checkpoint of a
+    // running job's progress (up to 10 s old), which would make the card jump back.
+    const shown = job.run === current.run ? { bytesReceived: job.bytesReceived, bytesTotal: job.bytesTotal, progress: job.progress, fileName: job.fileName } : {};
+    return { ...shown, status: 'cancelled', stage: 'done', speed: 0, eta: null, retryAt: null, finishedAt: new Date().toISOString() };
   });
   if (!cancelled) throw notFound();
   deps.publisher.publish(cancelled);

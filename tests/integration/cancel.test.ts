@@ -59,6 +59,8 @@ describe('when an active download is cancelled', () => {
   let answer: { status: number; body: any };
   /** Between the cancel request and: every tab showing cancelled; the worker having stopped. */
   let shownAfter: number;
+  /** The bytes a tab showed just before the cancel was asked for. */
+  let seenBefore: number;
   let stoppedAfter: number;
   // Seen through a relay, so the test sees the connection as the source's server does.
   let source: TcpTap;
@@ -66,6 +68,7 @@ describe('when an active download is cancelled', () => {
   beforeAll(async () => {
     source = await startTcpTap(files.port);
     ({ job, watchers } = await startSlowDownload('cancel-active', 2, source.url));
+    seenBefore = latest(watchers[0])!.bytesReceived;
     const started = Date.now();
     const cancelling = jobAction(app.server.url, job.id, 'cancel');
     const shown = waitFor('every tab to show cancelled', () => allCancelled(watchers), 5_000).then(() => Date.now() - started);
@@ -83,6 +86,11 @@ describe('when an active download is cancelled', () => {
   it('answers 200 with the cancelled job', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ id: job.id, status: 'cancelled', stage: 'done' });
+  });
+
+  it('answers with at least the bytes the tabs were shown, not an older stored checkpoint', () => {
+    expect(seenBefore).toBeGreaterThan(0);
+    expect(answer.body.bytesReceived).toBeGreaterThanOrEqual(seenBefore);
   });
 
   it('shows cancelled in every watching tab within a second', () => {
