@@ -110,7 +110,6 @@ export class JobStore {
   async prepare(): Promise<void> {
     await this.jobs.createIndex({ createdAt: -1 });
     await this.jobs.createIndex({ finishedAt: 1 });
-    await this.jobs.createIndex({ owner: 1, status: 1 });
     await this.jobs.updateMany({ run: { $exists: false } }, { $set: { run: 1 } });
   }
 
@@ -133,11 +132,6 @@ export class JobStore {
   async findOwned(id: string): Promise<{ job: JobView; owner: string | null } | null> {
     const doc = await this.jobs.findOne({ _id: id });
     return doc ? { job: toJobView(doc), owner: doc.owner ?? null } : null;
-  }
-
-  /** How many of the owner's jobs are queued or active. */
-  async countOpen(owner: string): Promise<number> {
-    return this.jobs.countDocuments({ owner, status: { $in: ['queued', 'active'] } });
   }
 
   async find(id: string): Promise<JobView | null> {

@@ -58,9 +58,10 @@ async function forgetNote(deps: JobServiceDeps, id: string, owner: string | null
 /**
  * Runs a failed or cancelled job again under the same id, from the start: progress and error
  * reset, status `queued`, the next run (see `JobStore.update`), a new BullMQ job. 409 `conflict`
- * for any other status, or while the worker that ran it has not let go of it yet.
+ * for any other status, or while the worker that ran it has not let go of it yet. `owner` is the
+ * job's (see `assertMayControl`), carried into its queue payload.
  */
-export async function retryJob(deps: JobServiceDeps, id: string): Promise<JobView> {
+export async function retryJob(deps: JobServiceDeps, id: string, owner: string | null): Promise<JobView> {
   const job = await getJob(deps, id);
   if (!canRetry(job.status)) throw conflict(`Only a failed or cancelled download can be retried; this one is ${job.status}.`);
   // BullMQ adds no job under an id it still holds: the old record goes first.
@@ -76,7 +77,7 @@ export async function retryJob(deps: JobServiceDeps, id: string): Promise<JobVie
     { retry: true },
   );
   if (!queued) throw notFound();
-  await enqueueOrFail(deps, queued, (await deps.jobs.ownerOf(id)) ?? null);
+  await enqueueOrFail(deps, queued, owner);
   deps.publisher.publish(queued);
   deps.logger.info({ jobId: id }, 'job queued again');
   return queued;

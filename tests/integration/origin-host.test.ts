@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { io } from 'socket.io-client';
+import { handshakeOutcome } from '../utils/job-client';
 import { startTestApp, type TestApp } from '../utils/test-app';
 
 const FRIEND = 'http://friend.test:8080';
@@ -79,16 +79,7 @@ describe('a request that changes a job', () => {
 });
 
 describe('a socket.io handshake', () => {
-  function handshake(headers: Record<string, string>): Promise<string> {
-    const socket = io(app.server.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: headers });
-    return new Promise((resolve) => {
-      socket.once('connect', () => {
-        socket.disconnect();
-        resolve('connected');
-      });
-      socket.once('connect_error', (err) => resolve(err.message));
-    });
-  }
+  const handshake = (headers: Record<string, string>) => handshakeOutcome(app.server.url, { headers });
 
   it('is refused from a foreign page, with the code as its message', async () => {
     expect(await handshake({ Origin: 'http://evil.invalid' })).toBe('forbidden_origin');

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { io } from 'socket.io-client';
+import { handshakeOutcome } from '../utils/job-client';
 import { createTestSettings } from '../utils/app-processes';
 import { createHttpClient } from '../utils/http-client';
 import { openEventStream } from '../utils/sse-client';
@@ -101,23 +101,8 @@ describe('the event stream', () => {
 });
 
 describe('socket.io', () => {
-  /** The handshake's outcome: `connected`, or the connect_error's message. */
-  function handshake(options: { token?: string; cookie?: string }): Promise<string> {
-    const socket = io(url, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      auth: options.token === undefined ? {} : { token: options.token },
-      extraHeaders: options.cookie ? { Cookie: options.cookie } : {},
-    });
-    return new Promise((resolve) => {
-      socket.once('connect', () => {
-        socket.disconnect();
-        resolve('connected');
-      });
-      socket.once('connect_error', (err) => resolve(err.message));
-    });
-  }
+  const handshake = ({ token, cookie }: { token?: string; cookie?: string }) =>
+    handshakeOutcome(url, { token, headers: cookie ? { Cookie: cookie } : {} });
 
   it('refuses a handshake without the token, or with a wrong one, with unauthorized', async () => {
     expect(await handshake({})).toBe('unauthorized');

@@ -29,6 +29,27 @@ export async function connectClient(baseUrl: string, as: { cookie?: string; toke
   return socket;
 }
 
+/**
+ * How a socket.io handshake ends: `connected` (then closed again), or the `connect_error`'s
+ * message, which is the code the server refused it with.
+ */
+export function handshakeOutcome(baseUrl: string, options: { headers?: Record<string, string>; token?: string } = {}): Promise<string> {
+  const socket = io(baseUrl, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: options.headers ?? {},
+    auth: options.token === undefined ? {} : { token: options.token },
+  });
+  return new Promise((resolve) => {
+    socket.once('connect', () => {
+      socket.disconnect();
+      resolve('connected');
+    });
+    socket.once('connect_error', (err) => resolve(err.message));
+  });
+}
+
 export function subscribe(socket: JobSocket, jobId: unknown): Promise<SubscribeAck> {
   return socket.timeout(10_000).emitWithAck('job:subscribe', jobId as string);
 }
