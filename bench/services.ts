@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureMongo } from '../scripts/services/mongo';
 import { freePort } from '../scripts/services/process';
 import { ensureRedis } from '../scripts/services/redis';
@@ -15,6 +16,8 @@ import { deleteRedisPrefix, dropDatabase } from '../tests/utils/cleanup';
 export interface BenchServices {
   /** Settings for the app's processes: Redis, database, prefix, data folder. */
   env: Record<string, string>;
+  /** The database server's processes when this run started it (see RunningMongo.pids), else empty. */
+  storePids: number[];
   stop(): Promise<void>;
 }
 
@@ -35,9 +38,11 @@ export async function startBenchServices(): Promise<BenchServices> {
   };
   return {
     env,
+    storePids: mongo.pids,
     async stop() {
       await deleteRedisPrefix(env.REDIS_URL, env.REDIS_PREFIX).catch(() => undefined);
-      await dropDatabase(env.MONGODB_URI).catch(() => undefined);
+      // A store that stopped answering must not hold the suite up: it is stopped next anyway.
+      await Promise.race([dropDatabase(env.MONGODB_URI).catch(() => undefined), sleep(10_000)]);
       await mongo.stop();
       await redis.stop();
       await rm(folder, { recursive: true, force: true });

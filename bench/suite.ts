@@ -10,12 +10,14 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeCheck, met, type Check, type Scenario, type ScenarioResult } from './harness';
+import { activeDownloads } from './scenarios/active-downloads';
+import { firstProgress } from './scenarios/first-progress';
 import { idleSockets } from './scenarios/idle-sockets';
 import { smallJobs } from './scenarios/small-jobs';
 import { verifiedFile } from './scenarios/verified-file';
 import { watchers } from './scenarios/watchers';
 
-const SCENARIOS: Scenario[] = [verifiedFile, idleSockets, smallJobs, watchers];
+const SCENARIOS: Scenario[] = [verifiedFile, idleSockets, smallJobs, watchers, activeDownloads, firstProgress];
 
 function machine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';

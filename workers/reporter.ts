@@ -99,10 +99,16 @@ export class JobReporter {
   /**
    * Progress: sent on the emit rhythm, stored as a checkpoint on its own. A status change
    * stores the latest progress with it, and the checkpoint rhythm starts again from there.
+   * The first bytes are sent at once, whatever the rhythm: they tell a person that the
+   * download has begun, and they come within milliseconds of the `active` state sent just
+   * before, so on the rhythm they would wait almost a whole interval. At most one event more
+   * per attempt.
    */
   progress(patch: JobPatch): void {
+    const firstBytes = this.state.bytesReceived === 0 && (patch.bytesReceived ?? 0) > 0;
     this.apply(patch);
-    this.schedule('emit');
+    if (firstBytes) this.sendInBackground('emit');
+    else this.schedule('emit');
     this.schedule('persist');
   }
 

@@ -23,6 +23,12 @@ const NO_BACKEND =
 export interface RunningMongo {
   /** Includes the database, e.g. mongodb://127.0.0.1:27018/downloader. */
   uri: string;
+  /**
+   * The processes of the server this call started (`mongod`, or FerretDB and PostgreSQL's
+   * postmaster, whose backends are its children), for measuring what the store costs; empty
+   * when the server is someone else's.
+   */
+  pids: number[];
   /** Stops the server only if this call started it. */
   stop(): Promise<void>;
 }
@@ -113,7 +119,7 @@ export async function ensureMongo(opts: MongoOptions): Promise<RunningMongo> {
   const nothingToStop = async () => {};
   const configured = process.env.MONGODB_URI;
   if (configured) {
-    if (await pingMongo(configured, 5_000)) return { uri: configured, stop: nothingToStop };
+    if (await pingMongo(configured, 5_000)) return { uri: configured, pids: [], stop: nothingToStop };
     throw new Error(`MONGODB_URI is set to ${redact(configured)}, but no MongoDB answers there. Start it, or unset MONGODB_URI.`);
   }
 
@@ -123,7 +129,7 @@ export async function ensureMongo(opts: MongoOptions): Promise<RunningMongo> {
 
   // Typically our own server left over from a run that was killed: reuse it rather than fail.
   if (await portIsOpen(port)) {
-    if (await pingMongo(uri)) return { uri, stop: nothingToStop };
+    if (await pingMongo(uri)) return { uri, pids: [], stop: nothingToStop };
     throw new Error(`Port ${port} on 127.0.0.1 is taken by something that does not speak the MongoDB protocol. Free it, or set MONGODB_URI.`);
   }
 
@@ -133,7 +139,7 @@ export async function ensureMongo(opts: MongoOptions): Promise<RunningMongo> {
     const args = ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'];
     const service = spawnService('mongod', mongod, args, { detached: opts.detached });
     await waitUntilReady(service, () => pingMongo(uri, 1_000), 30_000);
-    return { uri, stop: () => service.stop() };
+    return { uri, pids: pidsOf(service.child.pid), stop: () => service.stop() };
   }
   return startEmbedded(uri, port, opts);
 }
@@ -167,6 +173,7 @@ async function startEmbedded(uri: string, port: number, opts: MongoOptions): Pro
       if (opts.postgresDir) console.log(`Database: FerretDB over the embedded PostgreSQL, data in ${shown(opts.postgresDir)}.`);
       return {
         uri,
+        pids: pidsOf(ferretdb.child.pid, postgres.pid),
         async stop() {
           await ferretdb.stop();
           await postgres.stop();
@@ -181,7 +188,11 @@ async function startEmbedded(uri: string, port: number, opts: MongoOptions): Pro
   }
   console.warn(`Embedded PostgreSQL not used (${why}); using FerretDB over SQLite in ${shown(opts.dataDir)}.`);
   const ferretdb = await start(null);
-  return { uri, stop: () => ferretdb.stop() };
+  return { uri, pids: pidsOf(ferretdb.child.pid), stop: () => ferretdb.stop() };
+}
+
+function pidsOf(...pids: Array<number | undefined>): number[] {
+  return pids.filter((pid): pid is number => pid !== undefined);
 }
 
 function firstLine(err: unknown): string {

@@ -24,6 +24,8 @@ const READY_LINE = 'database system is ready to accept connections';
 export interface RunningPostgres {
   /** postgres://… with the password: hand it to FerretDB through its environment, not argv. */
   url: string;
+  /** The postmaster's process id: every backend of the cluster is a child of it. */
+  pid: number | undefined;
   /** Fast shutdown (SIGINT); a throwaway cluster's folder is removed too. */
   stop(): Promise<void>;
 }
@@ -129,6 +131,16 @@ async function run(service: Service): Promise<void> {
 }
 
 /**
+ * FerretDB 1.24 holds one pooled PostgreSQL connection for each statement of an update command
+ * until the whole command ends: a `bulkWrite` of more statements than its pool has (50 by
+ * default) waits for ever, and every other request queues behind it. The app keeps its batches
+ * small (workers/job-writer), and the pool is made roomier than PostgreSQL's default allows, so
+ * that several workers' batches at once still fit.
+ */
+const FERRETDB_POOL = 180;
+const MAX_CONNECTIONS = FERRETDB_POOL + 20;
+
+/**
  * Starts PostgreSQL on a spare loopback port (initialising the cluster on first use) and resolves
  * once it accepts connections. Throws with a one-line reason when it cannot: the caller then
  * falls back to another store. The server dies with this process, however it ends.
@@ -163,7 +175,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Running
 
     const port = await freePort();
     // TCP on loopback only, and no Unix socket: nothing shared with another PostgreSQL here.
-    const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+    const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${MAX_CONNECTIONS}`];
     if (throwaway) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
     const server = spawnService('PostgreSQL', path.join(native, 'bin', 'postgres'), args, { ...spawnOpts, detached: opts.detached });
     try {
@@ -173,7 +185,8 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Running
       throw new Error(`PostgreSQL did not start: ${reason(server.tail())}`);
     }
     return {
-      url: `postgres://${PG_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${PG_DATABASE}`,
+      url: `postgres://${PG_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${PG_DATABASE}?pool_max_conns=${FERRETDB_POOL}`,
+      pid: server.child.pid,
       async stop() {
         await server.stop({ signal: 'SIGINT', graceMs: 30_000 });
         removeThrowaway();

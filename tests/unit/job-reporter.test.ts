@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
-import { CHECKPOINT_INTERVAL_MS, JobReporter } from '../../workers/reporter';
+import { CHECKPOINT_INTERVAL_MS, EMIT_INTERVAL_MS, JobReporter } from '../../workers/reporter';
 import { newJob } from '../../lib/server/job-service';
 import type { JobView } from '../../lib/domain/job';
 
@@ -104,7 +104,8 @@ describe('when progress streams in', () => {
     const sent = calls.filter((c) => c.kind === 'publish');
     const stored = calls.filter((c) => c.kind === 'save');
     expect(sent.length).toBeGreaterThanOrEqual(19);
-    expect(sent.length).toBeLessThanOrEqual(21);
+    // One more than the rhythm allows: the first bytes go out at once.
+    expect(sent.length).toBeLessThanOrEqual(22);
     expect(stored.length).toBeLessThanOrEqual(3);
     expect(sent.at(-1)?.job.bytesReceived).toBe(1995);
     await reporter.close();
@@ -122,6 +123,24 @@ describe('when progress streams in', () => {
     expect(Math.max(...calls.map((c) => c.job.version))).toBeLessThanOrEqual(Date.now());
     const sent = calls.filter((c) => c.kind === 'publish').map((c) => c.job.version);
     expect(sent.every((version, i) => i === 0 || version > sent[i - 1])).toBe(true);
+    await reporter.close();
+  });
+});
+
+describe('when the first bytes arrive right after the download started', () => {
+  it('sends them at once, then keeps the rhythm', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { calls, sinks } = recordingSinks();
+    const reporter = new JobReporter(newJob('https://files.invalid/a'), sinks, { logger });
+    const sentBytes = () => calls.filter((c) => c.kind === 'publish').map((c) => c.job.bytesReceived);
+    await reporter.change({ status: 'active', stage: 'connecting' });
+    reporter.progress({ stage: 'downloading', bytesTotal: 1000, bytesReceived: 0 });
+    reporter.progress({ bytesReceived: 10 });
+    expect(sentBytes()).toEqual([0, 10]);
+    reporter.progress({ bytesReceived: 20 });
+    expect(sentBytes()).toEqual([0, 10]);
+    await jest.advanceTimersByTimeAsync(EMIT_INTERVAL_MS);
+    expect(sentBytes()).toEqual([0, 10, 20]);
     await reporter.close();
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { pino } from 'pino';
-import { JobWriter, type BatchStore } from '../../workers/job-writer';
+import { JobWriter, MAX_BATCH_WRITES, MAX_BATCHES_IN_FLIGHT, type BatchStore } from '../../workers/job-writer';
 import { CHECKPOINT_INTERVAL_MS, JobReporter } from '../../workers/reporter';
 import { newJob } from '../../lib/server/job-service';
 import type { JobView } from '../../lib/domain/job';
@@ -81,13 +81,28 @@ describe('when several jobs change in the same tick', () => {
   });
 });
 
-describe('when states come in while a batch is being stored', () => {
-  it('gathers them into the next batch, one write for all', async () => {
+describe('when states come in while batches are being stored', () => {
+  it('sends a batch of its own for each tick, up to the most batches in flight', async () => {
     const { store, batches, finish } = fakeStore({ hold: true });
     const writer = new JobWriter(store);
-    const first = writer.save(newJob('https://files.invalid/first'));
+    const saves: Array<Promise<boolean>> = [];
+    for (let i = 0; i < MAX_BATCHES_IN_FLIGHT; i++) {
+      saves.push(writer.save(newJob(`https://files.invalid/${i}`)));
+      await nextTick();
+    }
+    expect(batches.map((batch) => batch.length)).toEqual(Array.from({ length: MAX_BATCHES_IN_FLIGHT }, () => 1));
+    finish();
+    expect(await Promise.all(saves)).toEqual(saves.map(() => true));
+  });
+
+  it('gathers them into the next batch while the most are in flight, one write for all', async () => {
+    const { store, batches, finish } = fakeStore({ hold: true });
+    const writer = new JobWriter(store, 2);
+    const first = [writer.save(newJob('https://files.invalid/first'))];
     await nextTick();
-    expect(batches).toHaveLength(1);
+    first.push(writer.save(newJob('https://files.invalid/second')));
+    await nextTick();
+    expect(batches).toHaveLength(2);
 
     const later = [writer.save(newJob('https://files.invalid/a'))];
     await nextTick();
@@ -95,13 +110,13 @@ describe('when states come in while a batch is being stored', () => {
     await nextTick();
     later.push(writer.save(newJob('https://files.invalid/c')));
     await nextTick();
-    expect(batches).toHaveLength(1);
+    expect(batches).toHaveLength(2);
 
     finish();
-    expect(await first).toBe(true);
+    expect(await Promise.all(first)).toEqual([true, true]);
     await nextTick();
-    expect(batches).toHaveLength(2);
-    expect(batches[1]).toHaveLength(3);
+    expect(batches).toHaveLength(3);
+    expect(batches[2]).toHaveLength(3);
     finish();
     expect(await Promise.all(later)).toEqual([true, true, true]);
   });
@@ -133,5 +148,27 @@ describe('when the store cannot write', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     down = false;
     expect(await writer.save(newJob('https://files.invalid/c'))).toBe(true);
+  });
+});
+
+describe('when more jobs change at once than a batch holds', () => {
+  it(`sends batches of at most ${MAX_BATCH_WRITES} writes, with at most ${MAX_BATCHES_IN_FLIGHT} in flight`, async () => {
+    const { store, batches, finish } = fakeStore({ hold: true });
+    const writer = new JobWriter(store);
+    const count = MAX_BATCH_WRITES * (MAX_BATCHES_IN_FLIGHT + 2);
+    const saved = Array.from({ length: count }, (_, i) => writer.save(newJob(`https://files.invalid/${i}`)));
+    const ticks = async (n: number) => {
+      for (let i = 0; i < n; i++) await nextTick();
+    };
+    await ticks(MAX_BATCHES_IN_FLIGHT + 2);
+    // The store is slow: only so many batches go out, and the rest wait for one to end.
+    expect(batches.map((batch) => batch.length)).toEqual(Array(MAX_BATCHES_IN_FLIGHT).fill(MAX_BATCH_WRITES));
+    for (let round = 0; round < 3; round++) {
+      finish();
+      await ticks(MAX_BATCHES_IN_FLIGHT + 2);
+    }
+    expect(batches.flat()).toHaveLength(count);
+    expect(Math.max(...batches.map((batch) => batch.length))).toBe(MAX_BATCH_WRITES);
+    expect(await Promise.all(saved)).toEqual(Array(count).fill(true));
   });
 });

@@ -1,25 +1,9 @@
 import { afterAll, beforeAll } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Env } from './app-processes';
+import { launchBrowser } from './chromium';
 import { startFileServer, type FileServer } from './file-server';
 import { startTestApp, type TestApp } from './test-app';
-
-/** Debian's Chromium, headless, with nothing that would reach beyond loopback. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 export interface BrowsingApp {
   readonly files: FileServer;

@@ -14,6 +14,7 @@
  *   /disposition?header=<raw value>      a small body with that Content-Disposition
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -132,6 +133,8 @@ function dispositionFor(name: string): string {
 export async function startFileServer({ host = '127.0.0.1', port = 0 }: FileServerOptions = {}): Promise<FileServer> {
   const sockets = new Set<Socket>();
   const stopping = new AbortController();
+  // Every answer under way waits on it (a benchmark keeps a hundred throttled ones open).
+  setMaxListeners(0, stopping.signal);
   let connections = 0;
   const requests: FixtureRequest[] = [];
   const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
