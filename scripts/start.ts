@@ -1,8 +1,9 @@
 /**
  * `npm start` (production) and `npm run dev`: builds Next when needed, finds or starts Redis and
- * a MongoDB-wire server, then runs the web server and the download worker until one of them
- * stops or the user presses Ctrl-C. It stops everything it started, app first, databases last,
- * so in-flight jobs can still write their final state.
+ * a MongoDB-wire server, then runs the web server and the download worker, restarting either
+ * when it dies (./supervisor), until the user presses Ctrl-C (or SIGTERM) or a child keeps
+ * failing at start. It stops everything it started, app first, databases last, so in-flight
+ * jobs can still write their final state.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { ensureMongo } from './services/mongo';
 import { portIsOpen, repoRoot, spawnService, type Service } from './services/process';
 import { ensureRedis } from './services/redis';
+import { howItEnded, supervise, type Supervisor } from './supervisor';
 
 const root = repoRoot();
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
@@ -60,12 +62,10 @@ function probeHost(): string {
   return ['', '0.0.0.0', '::'].includes(host) ? 'localhost' : host;
 }
 
-/** A child that died on its own, or that did not take our stop request as a clean exit. */
-function failed(service: Service, stopRequested: boolean): boolean {
+/** Exited as a stop request asks: 0, or the signal itself, or its conventional exit code. */
+function stoppedCleanly(service: Service): boolean {
   const { exitCode, signalCode } = service.child;
-  if (exitCode === 0) return false;
-  if (!stopRequested) return true;
-  return !(signalCode !== null || exitCode === 130 || exitCode === 143);
+  return exitCode === 0 || signalCode !== null || exitCode === 130 || exitCode === 143;
 }
 
 async function main(): Promise<void> {
@@ -85,16 +85,16 @@ async function main(): Promise<void> {
 
   // Registered before anything starts, so a Ctrl-C during start-up still cleans up: detached
   // services ignore the terminal's signals, and we stop them ourselves, after the app.
-  let children: Service[] = [];
+  let supervisors: Supervisor[] = [];
   let stopRequested = false;
-  const stopChildren = (signal: NodeJS.Signals) => {
-    stopRequested = true;
-    return Promise.all(children.map((child) => child.stop({ signal, graceMs: 15_000 })));
-  };
+  let stopSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopAsked = new Promise<NodeJS.Signals>((resolve) => (stopSignal = resolve));
+  const stopChildren = (signal: NodeJS.Signals) => Promise.all(supervisors.map((s) => s.stop({ signal, graceMs: 15_000 })));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (!stopRequested) console.log(`\nStopping (${signal})...`);
-      void stopChildren(signal);
+      stopRequested = true;
+      stopSignal(signal);
     });
   }
 
@@ -132,27 +132,30 @@ async function main(): Promise<void> {
       inheritOutput: true,
       exitWithParent: 'SIGTERM',
     });
-  children = [spawnApp('web server', 'server', 'server.ts'), spawnApp('download worker', 'worker', 'workers/download-worker.ts')];
+  // A child that dies is started again (./supervisor): one crash must not take the app down.
+  const keep = (name: string, entry: 'server' | 'worker', script: string) =>
+    supervise({ name, start: () => spawnApp(name, entry, script), log: (line) => console.error(line) });
+  supervisors = [keep('web server', 'server', 'server.ts'), keep('download worker', 'worker', 'workers/download-worker.ts')];
   const url = `http://localhost:${port}`;
   console.log(`Starting Live Downloader (${dev ? 'development' : 'production'}) at ${url}`);
 
   void (async () => {
-    while (!stopRequested && children.every((c) => c.child.exitCode === null && c.child.signalCode === null)) {
+    while (!stopRequested) {
       if (await portIsOpen(port, probeHost())) return console.log(`Ready: ${url}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
 
-  const first = await Promise.race(children.map((child) => child.exited.then(() => child)));
-  const firstFailed = failed(first, stopRequested);
-  if (!stopRequested) console.error(`The ${first.name} stopped; stopping the rest.`);
-  await stopChildren('SIGTERM');
-  for (const child of children) if (child.tail()) console.error(`${child.name}: ${child.tail()}`);
+  const gaveUp = Promise.race(supervisors.map((s) => s.gaveUp));
+  const outcome = await Promise.race([stopAsked.then((signal) => ({ signal })), gaveUp.then((reason) => ({ reason }))]);
+  if ('reason' in outcome) console.error(`Stopping everything: ${outcome.reason}.`);
+  await stopChildren('signal' in outcome ? outcome.signal : 'SIGTERM');
   await stopServices();
 
-  const failures = children.filter((child) => (child === first ? firstFailed : failed(child, true)));
-  for (const child of failures) console.error(`The ${child.name} failed (exit code ${child.child.exitCode ?? child.child.signalCode}).`);
-  process.exit(failures.length > 0 ? (failures[0].child.exitCode || 1) : 0);
+  // A child that did not take our stop request as a clean exit is worth a line.
+  const unclean = supervisors.map((s) => s.current()).filter((child) => !stoppedCleanly(child));
+  for (const child of unclean) console.error(`The ${child.name} did not stop cleanly (${howItEnded(child)}).`);
+  process.exit('reason' in outcome ? 1 : unclean.length > 0 ? 1 : 0);
 }
 
 main().catch((err: Error) => fail(err.message));
