@@ -10,8 +10,10 @@ import { createLogger } from './lib/infra/logger';
 import { onShutdown } from './lib/infra/shutdown';
 import { refuseWhileClosing, requireKnownHost, requireOwnOrigin, requireSignIn } from './lib/server/checks';
 import { createServerContext, publishServerContext } from './lib/server/context';
+import { serveFastApi } from './lib/server/fast-api';
 import { createRequestPipeline } from './lib/server/pipeline';
 import { attachRealtime } from './lib/server/realtime';
+import { withSecurityHeaders } from './lib/server/security-headers';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
 
   // socket.io takes every /socket.io/ request and upgrade before Next sees it; engine.io keeps
   // its default `destroyUpgrade`, which ends only upgrades that no one answered.
-  const httpServer = createServer(pipeline.http(context.identity.assignOwner((req, res) => void handle(req, res))));
+  const answer = serveFastApi(context, (req, res) => void handle(req, res));
+  const httpServer = createServer(pipeline.http(context.identity.assignOwner(withSecurityHeaders(answer))));
   const realtime = attachRealtime(
     httpServer,
     {

@@ -60,16 +60,17 @@ export async function downloadWithProgress(
         offset = resumedFrom;
         bytesTotal = info.bytesTotal;
         bytesReceived = resumedFrom;
-        reporter
-          .change({
-            stage: 'downloading',
-            fileName: info.fileName,
-            bytesTotal,
-            bytesReceived,
-            progress: progressPercent(bytesReceived, bytesTotal),
-            notice,
-          })
-          .catch((err: unknown) => settings.logger.warn({ err, jobId }, 'could not store the download stage'));
+        // Reported as progress: sent on the emit rhythm, stored with the next checkpoint or the
+        // status change that ends the attempt. The status stays `active`, and a write of its own
+        // would be a third store write for every small file, which is done before it could matter.
+        reporter.progress({
+          stage: 'downloading',
+          fileName: info.fileName,
+          bytesTotal,
+          bytesReceived,
+          progress: progressPercent(bytesReceived, bytesTotal),
+          notice,
+        });
       },
       onProgress: (received) => {
         bytesReceived = received;

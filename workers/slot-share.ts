@@ -193,12 +193,30 @@ export interface SlotShare {
   close(): Promise<void>;
 }
 
+type ScriptRun = (...args: Array<string | number>) => Promise<unknown>;
+
+/**
+ * The script as a command of the connection: sent by its SHA (EVALSHA), and as a whole only
+ * when Redis does not have it yet, rather than kilobytes of Lua with every job.
+ */
+function script(redis: Redis, name: string, lua: string): ScriptRun {
+  const commands = redis as unknown as Record<string, ScriptRun | undefined>;
+  if (!commands[name]) redis.defineCommand(name, { numberOfKeys: 0, lua });
+  return (...args) => commands[name]!.apply(redis, args);
+}
+
 export async function startSlotShare({ redis, prefix, concurrency, share, logger }: SlotShareSettings): Promise<SlotShare> {
   const base = slotShareBase(prefix);
   const queue = `${prefix}:${DOWNLOAD_QUEUE}:`;
   const workerId = randomUUID();
+  const [claim, putFirst, forgetJob, renew] = [
+    script(redis, 'slotShareClaim', CLAIM),
+    script(redis, 'slotSharePutFirst', PUT_FIRST),
+    script(redis, 'slotShareForget', FORGET),
+    script(redis, 'slotShareHeartbeat', HEARTBEAT),
+  ];
 
-  const heartbeat = () => redis.eval(HEARTBEAT, 0, base, queue, workerId, concurrency, WORKER_TTL_MS);
+  const heartbeat = () => renew(base, queue, workerId, concurrency, WORKER_TTL_MS);
   // Counted before the worker takes its first job.
   await heartbeat();
   const timer = setInterval(() => {
@@ -207,7 +225,7 @@ export async function startSlotShare({ redis, prefix, concurrency, share, logger
   timer.unref();
 
   const forget = (queued: QueuedDownload) =>
-    redis.eval(FORGET, 0, base, ownerKey(queued.data.owner), queued.data.jobId).catch((err: unknown) => {
+    forgetJob(base, ownerKey(queued.data.owner), queued.data.jobId).catch((err: unknown) => {
       // Dropped later by a check or a heartbeat, once it sees the job has ended.
       logger.warn({ err, jobId: queued.data.jobId }, 'could not forget a finished job in the slot share');
     });
@@ -218,7 +236,7 @@ export async function startSlotShare({ redis, prefix, concurrency, share, logger
       const owner = ownerKey(queued.data.owner);
       let verdict: [number, number, number, number, string?];
       try {
-        verdict = (await redis.eval(CLAIM, 0, base, queue, jobId, owner, share, workerId, concurrency, resumes ? '1' : '0')) as typeof verdict;
+        verdict = (await claim(base, queue, jobId, owner, share, workerId, concurrency, resumes ? '1' : '0')) as typeof verdict;
       } catch (err) {
         // The share is fairness, not safety: better a job run over it than one not run at all.
         logger.warn({ err, jobId }, 'could not check the owner share of the slots; running the job');
@@ -235,7 +253,7 @@ export async function startSlotShare({ redis, prefix, concurrency, share, logger
         logger.warn({ err, jobId }, 'could not hand a job back to the queue');
       }
       // ...and the other owner's job in front of it, so the slot goes there, not to it again.
-      await redis.eval(PUT_FIRST, 0, queue, instead!).catch((err: unknown) => logger.warn({ err, jobId: instead }, 'could not put a waiting job first'));
+      await putFirst(queue, instead!).catch((err: unknown) => logger.warn({ err, jobId: instead }, 'could not put a waiting job first'));
       logger.info({ jobId, running, cap, slots, instead }, 'owner at its share of the slots; job handed back');
       return false;
     },

@@ -70,11 +70,14 @@ export async function enqueueDownload(queue: DownloadQueue, jobId: string, retry
 }
 
 /**
- * Enqueues new jobs of one owner in one round trip (BullMQ's `addBulk`: one pipeline), with
- * `enqueueDownload`'s options. Their slot-share notes must be written already: the API writes
- * them in its admission script (lib/server/job-admission.ts).
+ * Enqueues new jobs of one owner in one round trip (BullMQ's `addBulk`, one pipeline, or `add`
+ * for a single job), with `enqueueDownload`'s options. Their slot-share notes must be written
+ * already: the API writes them in its admission script (lib/server/job-admission.ts).
  */
 export async function enqueueNotedDownloads(queue: DownloadQueue, jobIds: readonly string[], retry: RetryPolicy, owner: string | null): Promise<void> {
+  // One job without a pipeline: ioredis copies every script BullMQ defines onto each new
+  // pipeline, which cost more CPU than the add itself.
+  if (jobIds.length === 1) return void (await queue.add('download', { jobId: jobIds[0], owner }, downloadJobOptions(jobIds[0], retry)));
   await queue.addBulk(jobIds.map((jobId) => ({ name: 'download' as const, data: { jobId, owner }, opts: downloadJobOptions(jobId, retry) })));
 }
 

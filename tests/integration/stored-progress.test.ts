@@ -1,9 +1,9 @@
 /**
  * What MongoDB holds while a download runs, with a real server, worker and MongoDB-wire server:
- * status changes at once, progress only as a checkpoint at most every CHECKPOINT_INTERVAL_MS,
- * and the final state before anyone is told of it. The API and the tab show the live state all
- * along. The source holds its bytes at a gate until the checkpoint is stored, so the test waits
- * on states, not on how fast this machine is.
+ * status changes at once, progress (and the stage under way) only as a checkpoint at most every
+ * CHECKPOINT_INTERVAL_MS, and the final state before anyone is told of it. The API and the tab
+ * show the live state all along. The source holds its bytes at a gate until the checkpoint is
+ * stored, so the test waits on states, not on how fast this machine is.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
@@ -103,9 +103,10 @@ describe('when a throttled download runs', () => {
 
   it('stores progress at most once per checkpoint interval', () => {
     const stored = storedWhileDownloading();
-    // The stage change (with no bytes yet), then the checkpoint the test waited for.
-    expect(stored.length).toBeGreaterThanOrEqual(2);
-    expect(stored[0].bytesReceived).toBe(0);
+    // The stage is stored with the first checkpoint, not by a write of its own: no stored
+    // `downloading` state is without bytes, and one is the checkpoint the test waited for.
+    expect(stored.length).toBeGreaterThanOrEqual(1);
+    expect(stored[0].bytesReceived).toBeGreaterThan(0);
     expect(stored.some((s) => s.bytesReceived === HOLD_AFTER)).toBe(true);
     // Read every 100 ms, so a write a second, as before, would show here as a short gap.
     stored.forEach((s, i) => {

@@ -103,6 +103,7 @@ describe('when states come in while batches are being stored', () => {
     first.push(writer.save(newJob('https://files.invalid/second')));
     await nextTick();
     expect(batches).toHaveLength(2);
+    // Both slots are taken: what comes now waits for one of them.
 
     const later = [writer.save(newJob('https://files.invalid/a'))];
     await nextTick();

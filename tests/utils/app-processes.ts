@@ -91,7 +91,9 @@ type LogEntry = Record<string, unknown>;
 function spawnEntry(args: string[], env: Env) {
   const entry = args.join(' ');
   // Node with tsx's loader rather than the tsx CLI, whose own child process would outlive a SIGKILL.
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Node refuses some flags in NODE_OPTIONS (`--cpu-prof`): ENTRY_NODE_FLAGS passes them, to profile an entry.
+  const flags = (env.ENTRY_NODE_FLAGS ?? process.env.ENTRY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters = new Set<(entry: LogEntry) => void>();
   const onData = (chunk: Buffer) => {
