@@ -21,6 +21,14 @@ const config: Config = {
       globalTeardown: '<rootDir>/tests/utils/global-teardown.ts',
     },
     {
+      // Two server nodes and two workers, with parts broken under them: `npm run test:faults`.
+      ...tsJest,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/tests/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/utils/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/utils/global-teardown.ts',
+    },
+    {
       ...tsJest,
       displayName: 'e2e',
       testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],

@@ -111,6 +111,8 @@ async function runAttempt(
       notice: job.status === 'active' || job.bytesReceived > 0 ? RECONNECTING : null,
     });
     if (!started) return await confirmCancelled(reporter, deps);
+    // Which worker runs which job: what an operator (and the fault tests) look for first.
+    logger.info({ jobId: job.id, attempt, resumeFrom: job.bytesReceived }, 'download started');
     const result = await downloadWithProgress(reporter, sourceUrl, signal, deps);
     const completed =
       !controller.signal.aborted &&

@@ -1,0 +1,116 @@
+/**
+ * What every fault test runs: two server nodes and two workers as real processes, on a Redis
+ * of the test's own and a MongoDB-wire server behind a gate (./parts), watchers split across
+ * both nodes; and the checks every test ends with: the final state in MongoDB, in every
+ * watcher, and on disk (the SHA-256 of the file itself).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import { MongoClient } from 'mongodb';
+import { expect } from '@jest/globals';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/domain/events';
+import type { JobView } from '../../lib/domain/job';
+import { newerJobView } from '../../lib/domain/job-state';
+import { jobFilePath } from '../../lib/infra/job-files';
+import { JOBS_COLLECTION } from '../../lib/infra/job-store';
+import { createTestSettings, startServer, startWorker, type AppProcess, type ServerProcess, type TestSettings } from '../utils/app-processes';
+import { dropDatabase } from '../utils/cleanup';
+import { testMongoUri } from '../utils/services-env';
+import { startBalancer, startOwnRedis, startStoreGate, type OwnRedis, type StoreGate } from './parts';
+
+type Watcher = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Cluster {
+  settings: TestSettings;
+  redis: OwnRedis;
+  store: StoreGate;
+  servers: ServerProcess[];
+  workers: AppProcess[];
+  /** Submits through node `node`; returns the job as answered. */
+  submit(url: string, node?: number): Promise<JobView>;
+  /**
+   * `count` watchers of `jobId`, through the balancer, so they split across both nodes; each
+   * reconnects as a tab does, and keeps the newest state it was sent.
+   */
+  watch(jobId: string, count?: number): Array<() => JobView | undefined>;
+  /** The job as MongoDB holds it. */
+  stored(jobId: string): Promise<Record<string, unknown> | null>;
+  /** The SHA-256 of a completed job's file, read from disk. */
+  fileSha256(job: JobView): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(env: Record<string, string> = {}): Promise<Cluster> {
+  const redis = await startOwnRedis();
+  const database = `faults_${randomUUID().slice(0, 8)}`;
+  const store = await startStoreGate(testMongoUri(database));
+  const settings = await createTestSettings({ REDIS_URL: redis.url, MONGODB_URI: store.uri(database), REDIS_PREFIX: 'faults', ...env });
+  const mongo = new MongoClient(testMongoUri(database));
+  const sockets: Watcher[] = [];
+  const started = await Promise.allSettled([startServer(settings.env), startServer(settings.env), startWorker(settings.env), startWorker(settings.env)]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
+    await Promise.all([mongo.close(), store.close(), redis.stop(), settings.cleanup()]);
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [first, second, ...workers] = started.map((result) => (result as PromiseFulfilledResult<AppProcess>).value);
+  const servers = [first, second] as ServerProcess[];
+  const balancer = await startBalancer(() => cluster.servers.map((server) => server.url));
+
+  const cluster: Cluster = {
+    settings,
+    redis,
+    store,
+    servers,
+    workers,
+    async submit(url, node = 0) {
+      const response = await fetch(`${cluster.servers[node].url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url }) });
+      if (response.status !== 201) throw new Error(`POST /api/jobs: ${response.status} ${await response.text()}`);
+      return (await response.json()) as JobView;
+    },
+    watch(jobId, count = 4) {
+      return Array.from({ length: count }, () => {
+        let shown: JobView | undefined;
+        const socket: Watcher = io(balancer.url, { transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500 });
+        sockets.push(socket);
+        const keep = (job: JobView) => {
+          if (job.id === jobId) shown = shown ? newerJobView(shown, job) : job;
+        };
+        socket.on('job:update', keep);
+        // Every (re)connection subscribes again, as the browser does: that is how a tab catches up.
+        socket.on('connect', () => {
+          void socket.timeout(10_000).emitWithAck('job:subscribe', jobId).then((ack) => ack.ok && keep(ack.job), () => undefined);
+        });
+        return () => shown;
+      });
+    },
+    stored: (jobId) => mongo.db().collection(JOBS_COLLECTION).findOne({ _id: jobId as never }),
+    async fileSha256(job) {
+      const file = jobFilePath(String(settings.dataDir), job.id, job.fileName ?? '');
+      if (!file) throw new Error(`job ${job.id} has no file name`);
+      return createHash('sha256').update(await readFile(file)).digest('hex');
+    },
+    async stop() {
+      for (const socket of sockets) socket.disconnect();
+      await Promise.all([...cluster.servers, ...cluster.workers].map((p) => p.stop()));
+      await balancer.close();
+      await mongo.close();
+      await store.close();
+      await redis.stop();
+      await dropDatabase(testMongoUri(database));
+      await settings.cleanup();
+    },
+  };
+  return cluster;
+}
+
+/** The checks every fault test ends with, for a job that must have completed with `sha256`. */
+export async function expectCompletedEverywhere(cluster: Cluster, job: JobView, watchers: Array<() => JobView | undefined>, sha256: string): Promise<void> {
+  const stored = await cluster.stored(job.id);
+  expect(stored).toMatchObject({ status: 'completed', sha256 });
+  for (const shown of watchers) expect(shown()).toMatchObject({ status: 'completed', sha256 });
+  expect(await cluster.fileSha256({ ...job, fileName: (stored?.fileName as string) ?? job.fileName })).toBe(sha256);
+}
