@@ -71,8 +71,10 @@ export const verifiedFile: Scenario = {
     const once = (name: string, task: (file: string) => Promise<string>) => async () => {
       const file = path.join(directory, name);
       const figures = await measure(() => task(file));
-      // Outside the measured time: removing a large file is no part of downloading it.
+      // Outside the measured time: removing a large file is no part of downloading it, and no
+      // side may start while dirty pages (its own or the machine's) still wait to be written.
       await rm(file, { recursive: true, force: true });
+      await run('sync');
       return figures;
     };
     try {
@@ -87,10 +89,16 @@ export const verifiedFile: Scenario = {
       const [bare, app, curl] = [best(results.bare), best(results.engine), best(results.curl)];
       const expected = fixtureSha256(size, 'bench');
       const speed = (f: Figures) => size / MB / f.seconds;
-      const line = (name: string, f: Figures) =>
-        `${name.padEnd(16)} ${speed(f).toFixed(0).padStart(6)} MiB/s ${f.peakRssMb.toFixed(0).padStart(5)} MB peak RSS${f.sha256 === expected ? '' : '  WRONG SHA-256'}`;
+      // Every round's speed too: on a shared machine the spread says how far to trust the best.
+      const line = (name: string, f: Figures, all: Figures[]) =>
+        `${name.padEnd(16)} ${speed(f).toFixed(0).padStart(6)} MiB/s ${f.peakRssMb.toFixed(0).padStart(5)} MB peak RSS${f.sha256 === expected ? '' : '  WRONG SHA-256'}  (rounds: ${all.map((r) => speed(r).toFixed(0)).join(', ')})`;
       return {
-        lines: [`${size / MB} MiB, best of ${rounds} alternating round(s)`, line('engine (app)', app), line('bare Node pipe', bare), line('curl + sha256sum', curl)],
+        lines: [
+          `${size / MB} MiB, best of ${rounds} alternating round(s)`,
+          line('engine (app)', app, results.engine),
+          line('bare Node pipe', bare, results.bare),
+          line('curl + sha256sum', curl, results.curl),
+        ],
         checks: [
           { label: 'every side stored the right SHA-256', value: [bare, app, curl].every((f) => f.sha256 === expected) ? 1 : 0, bound: 'min', goal: 1, unit: '', kind: 'outcome' },
           { label: 'engine / bare Node pipe, speed', value: speed(app) / speed(bare), bound: 'min', goal: 0.95, unit: '×' },

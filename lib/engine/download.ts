@@ -7,17 +7,15 @@
  * it is removed. Rejects only with a DownloadError.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, statfs } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { formatBytes } from '../util/format';
 import { addressPolicy, createGuardedLookup, resolverFrom, type AddressPolicy } from './address-guard';
 import { DownloadError, toDownloadError } from './errors';
-import { CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS, stopReason, type Exchange, type ExchangeSettings } from './exchange';
+import { CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS, stopReason, type BodySink, type Exchange, type ExchangeSettings } from './exchange';
+import { FileSink } from './file-sink';
 import { fileNameFrom } from './file-name';
 import { DEFAULT_MAX_REDIRECTS, openFinalResponse, parseDownloadUrl } from './follow';
 import { openResumable, type Start } from './resume';
@@ -69,7 +67,7 @@ export interface DownloadOptions {
   totalTimeoutMs?: number;
   /** Called once, when the final response's headers have arrived. */
   onResponse?(info: { fileName: string; bytesTotal: number | null; resumedFrom: number; restartReason: string | null }): void;
-  /** Called per chunk with the running total (resumed bytes included); the caller throttles. Must not throw. */
+  /** Called per read from the socket with the running total (resumed bytes included); the caller throttles. Must not throw. */
   onProgress?(bytesReceived: number): void;
 }
 
@@ -111,9 +109,7 @@ export async function downloadToFile(options: DownloadOptions): Promise<Download
     await mkdir(directory, { recursive: true }).catch((err: unknown) => {
       throw toDownloadError(err);
     });
-    // Asked before connecting, not while: once the headers are in, the body must be read
-    // without waiting on anything, or bytes that arrive just before the connection breaks are
-    // dropped with it (and a truncated answer would report fewer bytes than it sent).
+    // Asked before connecting: the answer's size is checked against it as soon as it is known.
     const freeSpace = await freeSpaceIn(directory);
     const open = (headers?: Record<string, string>) => openFinalResponse(url, settings, maxRedirects, headers);
     const start = options.resume
@@ -150,7 +146,7 @@ function sizeMismatch(expected: number, received: number): DownloadError {
 
 /** Name, size and starting point of the file this response fills. */
 function planFile({ exchange, finalUrl, continued }: Start) {
-  const { headers } = exchange.response;
+  const { headers } = exchange;
   if (continued) {
     const { partial, bytesTotal } = continued;
     return { fileName: partial.fileName, resumeFrom: partial.size, bytesTotal, validator: partial.validator };
@@ -176,37 +172,44 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
 
   const { hash } = start;
   let bytes = resumeFrom;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      // Content-Length may be absent or lie: the limit holds on the bytes themselves.
-      if (bytes > maxBytes) return done(tooLarge(maxBytes));
-      try {
-        options.onProgress?.(bytes);
-      } catch (err) {
-        return done(err as Error);
-      }
-      done(null, chunk);
-    },
-  });
   // At the offset, not appended: whatever lies beyond it was never counted.
-  const file = createWriteStream(partPath, resumeFrom > 0 ? { flags: 'r+', start: resumeFrom } : { flags: 'w' });
+  const file = await FileSink.open(partPath, resumeFrom, (err) => exchange.fail(err)).catch(async (err: unknown) => {
+    await noted;
+    await removePartial(directory);
+    throw toDownloadError(err);
+  });
+  const body: BodySink = {
+    room: () => file.room(),
+    whenRoom: (callback) => file.whenRoom(callback),
+    take(length) {
+      bytes += length;
+      // Content-Length may be absent or lie: the limit holds on the bytes themselves.
+      if (bytes > maxBytes) throw tooLarge(maxBytes);
+      hash.update(file.take(length));
+      options.onProgress?.(bytes);
+    },
+  };
   const stopWatching = [watchSpeed(exchange, options.limits, () => bytes), watchReserve(exchange, directory, reserve)];
   try {
-    await pipeline(exchange.response, counter, file);
+    await exchange.readBody(body);
+    await file.finish();
     if (bytesTotal !== null && bytes !== bytesTotal) throw sizeMismatch(bytesTotal, bytes);
     await rename(partPath, filePath);
     await noted;
     await forgetPartial(directory);
   } catch (err) {
-    await closed(file);
     // The connection ending before the announced length is a size mismatch, whatever closed it.
-    const truncated = bytesTotal !== null && !exchange.response.complete && (err as { code?: string }).code === 'ECONNRESET';
+    const truncated = bytesTotal !== null && !exchange.complete && (err as { code?: string }).code === 'ECONNRESET';
     const error = exchange.failure ?? (truncated ? sizeMismatch(bytesTotal, bytes) : toDownloadError(err, start.finalUrl.host));
     // Kept only where a later attempt can pick it up: the failure may pass and the server can resume.
-    const resumable = await noted; // also: nothing may write the note after it is removed
-    if (!(error.retryable && validator && resumable)) await removePartial(directory);
+    const noteWritten = await noted; // also: nothing may write the note after it is removed
+    const keep = error.retryable && validator !== null && noteWritten;
+    if (keep) {
+      await file.finish().catch(() => undefined); // what arrived waits on disk for the next attempt
+    } else {
+      await file.discard(); // closed first, so that a removed .part cannot come back
+      await removePartial(directory);
+    }
     throw error;
   } finally {
     for (const stop of stopWatching) stop();
@@ -225,9 +228,7 @@ function watchSpeed(exchange: Exchange, limits: Partial<DownloadLimits> | undefi
   let atWindowStart = bytes();
   const timer = setInterval(() => {
     if (bytes() - atWindowStart < (perSecond * windowMs) / 1000) {
-      exchange.response.destroy(
-        new DownloadError('too_slow', `The server sent less than ${formatBytes(perSecond)}/s for ${windowMs / 1000} s.`),
-      );
+      exchange.fail(new DownloadError('too_slow', `The server sent less than ${formatBytes(perSecond)}/s for ${windowMs / 1000} s.`));
     }
     atWindowStart = bytes();
   }, windowMs);
@@ -250,7 +251,7 @@ function watchReserve(exchange: Exchange, directory: string, reserve: number): (
   if (reserve <= 0) return () => {};
   const timer = setInterval(() => {
     void freeSpaceIn(directory).then((free) => {
-      if (free <= reserve) exchange.response.destroy(noRoom(0, free, reserve));
+      if (free <= reserve) exchange.fail(noRoom(0, free, reserve));
     });
   }, RESERVE_CHECK_MS);
   return () => clearInterval(timer);
@@ -261,9 +262,4 @@ function noRoom(needed: number, free: number, reserve: number): DownloadError {
   const facts = [needed > 0 ? `the file needs ${formatBytes(needed)}` : '', `${formatBytes(Math.max(0, free))} are free`];
   if (reserve > 0) facts.push(`${formatBytes(reserve)} are kept in reserve`);
   return new DownloadError('disk_full', `Not enough free disk space: ${facts.filter(Boolean).join(', ')}.`);
-}
-
-/** Waits until the file descriptor is released, so that a removed .part cannot come back. */
-function closed(file: WriteStream): Promise<void> {
-  return file.closed ? Promise.resolve() : new Promise((resolve) => file.once('close', () => resolve()));
 }

@@ -113,6 +113,15 @@ const WRITE_FAILURES: Record<string, string> = {
   EMFILE: 'too many open files',
 };
 
+/**
+ * A certificate that failed verification: Node's own codes say CERT; OpenSSL's verify results
+ * mostly do, but not all (a missing intermediate is UNABLE_TO_VERIFY_LEAF_SIGNATURE).
+ */
+const CERTIFICATE_FAILURE = /CERT|CRL|^UNABLE_TO_|^(?:INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH|IP_ADDRESS_MISMATCH)$/;
+
+/** OpenSSL's own words for a failure (`…:SSL routines:<function>:<reason>:…`): nothing the peer chose. */
+const OPENSSL_REASON = /:SSL routines:[^:]*:([a-z0-9 ]+):/i;
+
 function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const { code, errors } = err as { code?: unknown; errors?: unknown };
@@ -151,8 +160,13 @@ export function toDownloadError(err: unknown, host?: string): DownloadError {
   if (code && code in WRITE_FAILURES) {
     return new DownloadError('write_failed', `The file could not be written: ${WRITE_FAILURES[code]}.`, options);
   }
-  if (code && /CERT|_TLS_|SSL/.test(code)) {
-    return new DownloadError('network_error', `The server's TLS certificate was not accepted (${code}).`, { ...options, retryable: false });
+  if (code && CERTIFICATE_FAILURE.test(code)) {
+    return new DownloadError('network_error', `The TLS certificate of the server${at} was not accepted (${code}).`, { ...options, retryable: false });
+  }
+  // A failed handshake often comes as EPROTO, OpenSSL's reason only in the message (e.g. a server not speaking TLS).
+  const sslReason = code === 'EPROTO' ? OPENSSL_REASON.exec(String((err as { message?: unknown }).message))?.[1] : undefined;
+  if (sslReason || (code && /_TLS_|SSL/.test(code))) {
+    return new DownloadError('network_error', `The TLS handshake with the server${at} failed (${sslReason ?? code}).`, { ...options, retryable: false });
   }
   // Only a bare code is quoted: free-form messages may carry addresses or other details.
   const detail = code && /^[A-Z0-9_]+$/.test(code) ? ` (${code})` : '';

@@ -36,14 +36,14 @@ export async function openFinalResponse(
   let url = start;
   for (let redirects = 0; ; redirects++) {
     const exchange = await openExchange(url, settings, headers);
-    const status = exchange.response.statusCode ?? 0;
+    const { status } = exchange;
     if (status >= 200 && status < 300) return { exchange, finalUrl: url };
     exchange.close();
     if (!REDIRECT_STATUSES.has(status)) throw httpError(status);
     if (redirects >= maxRedirects) {
       throw new DownloadError('too_many_redirects', `The server redirected more than ${maxRedirects} times.`);
     }
-    url = redirectTarget(exchange.response.headers, url);
+    url = redirectTarget(exchange.headers, url);
   }
 }
 

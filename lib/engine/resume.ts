@@ -6,7 +6,6 @@
  * with a plain request. Starting over always comes with a reason the user can read.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { DownloadError } from './errors';
 import type { Exchange } from './exchange';
@@ -43,9 +42,9 @@ export async function openResumable(directory: string, open: Open, signal?: Abor
     if (err instanceof DownloadError && err.httpStatus === 416) return null;
     throw err;
   });
-  const continuation = answer && continuationOf(answer.exchange.response, partial);
+  const continuation = answer && continuationOf(answer.exchange, partial);
   if (answer && continuation) return { ...answer, continued: { partial, ...continuation }, restartReason: null, hash };
-  const whole = answer && answer.exchange.response.statusCode !== 206 ? answer : null;
+  const whole = answer && answer.exchange.status !== 206 ? answer : null;
   if (answer && !whole) answer.exchange.close();
   await removePartial(directory);
   return { ...(whole ?? (await open())), continued: null, restartReason: CANNOT_CONTINUE, hash: createHash('sha256') };
@@ -55,8 +54,8 @@ export async function openResumable(directory: string, open: Open, signal?: Abor
  * The whole file's size if `response` is a 206 carrying exactly the bytes after `partial`
  * (`Content-Range: bytes <size>-<last>/<total>`), else null.
  */
-function continuationOf(response: IncomingMessage, partial: PartialFile): { bytesTotal: number | null } | null {
-  if (response.statusCode !== 206) return null;
+function continuationOf(response: Pick<Exchange, 'status' | 'headers'>, partial: PartialFile): { bytesTotal: number | null } | null {
+  if (response.status !== 206) return null;
   const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers['content-range']?.trim() ?? '');
   if (!range || Number(range[1]) !== partial.size) return null;
   const total = range[3] === '*' ? null : Number(range[3]);
