@@ -1,11 +1,12 @@
 'use client';
 
 import { useSyncExternalStore } from 'react';
-import { getSocket } from '@/lib/browser/socket';
+import { getSocket, isLivePaused } from '@/lib/browser/socket';
 
 /**
  * The tab's socket: `connecting` until its first connect, `connected` while it is up, and
- * `reconnecting` once it was lost (it comes back by itself).
+ * `reconnecting` once it was lost (it comes back by itself), or while the server says it cannot
+ * hear the workers (`live:paused`).
  */
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
 
@@ -16,16 +17,20 @@ function subscribe(onChange: () => void): () => void {
   const socket = getSocket();
   socket.on('connect', onChange);
   socket.on('disconnect', onChange);
+  socket.on('live:paused', onChange);
+  socket.on('live:resumed', onChange);
   return () => {
     socket.off('connect', onChange);
     socket.off('disconnect', onChange);
+    socket.off('live:paused', onChange);
+    socket.off('live:resumed', onChange);
   };
 }
 
 function getSnapshot(): ConnectionStatus {
   if (getSocket().connected) {
     everConnected = true;
-    return 'connected';
+    return isLivePaused() ? 'reconnecting' : 'connected';
   }
   return everConnected ? 'reconnecting' : 'connecting';
 }

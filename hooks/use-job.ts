@@ -103,6 +103,8 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
     socket.on('job:update', onUpdate);
     socket.on('job:deleted', onDeleted);
     socket.on('connect', subscribe);
+    // Updates sent while the server could not hear the workers are lost: the snapshot catches up.
+    socket.on('live:resumed', subscribe);
     // Emitting while disconnected would be buffered and sent again after `connect`: only
     // subscribe now if the socket is already up, otherwise the `connect` handler does it.
     if (socket.connected) subscribe();
@@ -111,6 +113,7 @@ export function useJob(jobId: string, initial?: JobView | null): UseJobResult {
       stopped = true;
       clearTimeout(retryTimer);
       socket.off('connect', subscribe);
+      socket.off('live:resumed', subscribe);
       socket.off('job:update', onUpdate);
       socket.off('job:deleted', onDeleted);
       // A disconnected socket is in no room on the server: nothing to leave.

@@ -6,11 +6,13 @@
 import type { Config } from '../lib/infra/config';
 import { subscribeControl } from '../lib/infra/control';
 import type { Logger } from '../lib/infra/logger';
-import { createDownloadWorker, type DownloadWorker } from '../lib/infra/queue';
+import { createDownloadQueue, createDownloadWorker, retryPolicyOf, type DownloadWorker } from '../lib/infra/queue';
 import { openSharedContext, type SharedContext } from '../lib/shared-context';
 import { failAbandoned } from './abandoned';
+import { watchLocks } from './lock-watch';
 import { createDownloadProcessor } from './processor';
 import { startRetention } from './retention';
+import { startReconciler } from './reconciler';
 import { RunningJobs } from './running-jobs';
 import { startSlotShare } from './slot-share';
 
@@ -54,6 +56,11 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
       logger.error({ err: failure, jobId: queued?.data.jobId }, 'could not store a job the queue failed'),
     );
   });
+  // An attempt whose job went to another worker stops within a second (./lock-watch), and a
+  // job the queue lost is queued again (./reconciler).
+  const locks = watchLocks({ redis, lockKey: (jobId) => worker.toKey(`${jobId}:lock`), running, logger });
+  const queue = createDownloadQueue({ connection: redis, prefix: config.redisPrefix });
+  const reconciler = startReconciler({ redis, queue, jobs, retry: retryPolicyOf(config), redisPrefix: config.redisPrefix, logger });
   const retention = await startRetention({
     queue: { connection: redis, prefix: config.redisPrefix },
     ...config.retention,
@@ -66,7 +73,10 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      reconciler.close();
       await Promise.all([worker.close(), retention.close()]);
+      locks.close();
+      await queue.close();
       await slots.close();
       await control.close();
       await shared.close();

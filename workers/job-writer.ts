@@ -6,6 +6,7 @@
  * A job's own writes never overlap: its reporter sends the next once the last is answered.
  */
 import type { JobView } from '../lib/domain/job';
+import { outageOf } from '../lib/infra/outage';
 
 /** The part of the store the writer needs (see `JobStore.saveMany`). */
 export interface BatchStore {
@@ -31,6 +32,18 @@ export const MAX_BATCHES_IN_FLIGHT = 2;
  */
 export const MAX_BATCH_WRITES = 8;
 
+/** The waits between tries while the store is out of reach, the last one repeated. */
+export const STORE_RETRY_MS = [250, 500, 1_000, 2_000, 4_000];
+
+export interface JobWriterOptions {
+  maxInFlight?: number;
+  /** Whether a failed write waits for the store and goes again (default: the store is out of reach). */
+  retryWhen?: (reason: unknown) => boolean;
+  /** Told when the store is found out of reach and when a write gets through again. */
+  onOutage?: (event: 'down' | 'back', reason?: unknown) => void;
+  retryMs?: readonly number[];
+}
+
 interface PendingWrite {
   job: JobView;
   resolve(stored: boolean): void;
@@ -41,16 +54,27 @@ export class JobWriter {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private inFlight = 0;
+  /** Failed tries in a row for want of the store; 0 while it answers. */
+  private failures = 0;
+  private readonly maxInFlight: number;
+  private readonly retryWhen: (reason: unknown) => boolean;
+  private readonly retryMs: readonly number[];
 
   constructor(
     private readonly store: BatchStore,
-    private readonly maxInFlight = MAX_BATCHES_IN_FLIGHT,
-  ) {}
+    private readonly options: JobWriterOptions = {},
+  ) {
+    this.maxInFlight = options.maxInFlight ?? MAX_BATCHES_IN_FLIGHT;
+    this.retryWhen = options.retryWhen ?? ((reason) => outageOf(reason) === 'store');
+    this.retryMs = options.retryMs ?? STORE_RETRY_MS;
+  }
 
   /**
    * Stores `job` with the next batch. Resolves whether it is the state stored (`false`: the
    * store's guard refused it, since a newer, finished or other-run state is there); rejects
-   * if it could not be written.
+   * if it could not be written. While the store is out of reach it waits, and the write goes
+   * again once it is back: a final state is never dropped for an outage. The job's reporter
+   * sends nothing newer meanwhile, so what goes then is stored in order.
    */
   save(job: JobView): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
@@ -78,19 +102,42 @@ export class JobWriter {
     this.inFlight += 1;
     // More than a batch waiting: the next goes out at once, if there is room in flight.
     if (this.pending.length > 0) this.scheduleFlush();
+    const again: PendingWrite[] = [];
+    let outage: unknown;
     try {
       const outcomes = await this.store.saveMany(batch.map((write) => write.job));
       batch.forEach((write, i) => {
         const outcome = outcomes[i];
-        if (outcome?.status === 'fulfilled') write.resolve(outcome.value);
-        else write.reject(outcome ? outcome.reason : new Error('the store gave no answer for this write'));
+        if (outcome?.status === 'fulfilled') return write.resolve(outcome.value);
+        const reason = outcome ? outcome.reason : new Error('the store gave no answer for this write');
+        if (this.retryWhen(reason)) {
+          outage = reason;
+          again.push(write);
+        } else write.reject(reason);
       });
     } catch (err) {
-      // No outcome is known: every writer hears of it (the reporter logs it, or its caller does).
-      for (const write of batch) write.reject(err);
-    } finally {
-      this.inFlight -= 1;
-      if (this.pending.length > 0) this.scheduleFlush();
+      // No outcome is known: every writer hears of it (the reporter logs it, or its caller
+      // does), unless the store is out of reach, when they all go again.
+      if (this.retryWhen(err)) {
+        outage = err;
+        again.push(...batch);
+      } else for (const write of batch) write.reject(err);
     }
+    if (again.length > 0) await this.waitForStore(outage);
+    else if (this.failures > 0) {
+      this.failures = 0;
+      this.options.onOutage?.('back');
+    }
+    // Written again before anything that came meanwhile: no job has a newer write waiting.
+    this.pending.unshift(...again);
+    this.inFlight -= 1;
+    if (this.pending.length > 0) this.scheduleFlush();
+  }
+
+  private async waitForStore(reason: unknown): Promise<void> {
+    if (this.failures === 0) this.options.onOutage?.('down', reason);
+    const wait = this.retryMs[Math.min(this.failures, this.retryMs.length - 1)];
+    this.failures += 1;
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }

@@ -7,6 +7,7 @@
  */
 import { UnrecoverableError, WaitingError } from 'bullmq';
 import { toDownloadError, type DownloadError } from '../lib/engine/errors';
+import { HandsOff } from '../lib/engine/hands-off';
 import type { JobEventPublisher } from '../lib/job-events/port';
 import { downloadWithProgress, type AttemptSettings } from './attempt';
 import { jobErrorFrom } from './job-error';
@@ -14,6 +15,7 @@ import { removeJobFiles } from '../lib/infra/job-files';
 import { attemptOf, nextAttemptDelayMs, type DownloadProcessor, type QueuedDownload } from '../lib/infra/queue';
 import { JobReporter } from './reporter';
 import { JobWriter } from './job-writer';
+import { untilStoreAnswers } from './store-outage';
 import type { SlotShare } from './slot-share';
 import { CANCELLED, type RunningJobs } from './running-jobs';
 import { isFinished } from '../lib/domain/job-state';
@@ -29,13 +31,16 @@ export interface ProcessorDeps extends AttemptSettings {
 
 export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor {
   // One per worker process: what its jobs store in the same tick goes in one bulkWrite.
-  const writer = new JobWriter(deps.jobs);
+  const writer = new JobWriter(deps.jobs, {
+    onOutage: (event, err) =>
+      event === 'down' ? deps.logger.warn({ err }, 'the store is out of reach; keeping job states until it is back') : deps.logger.info('the store answers again; stored the states kept'),
+  });
   return async (queued, token, signal) => {
     const { jobId } = queued.data;
     // Registered before the job is read: see RunningJobs.start.
-    const controller = deps.running.start(jobId);
+    const controller = deps.running.start(jobId, token);
     try {
-      const source = await deps.jobs.findSource(jobId);
+      const source = await untilStoreAnswers(() => deps.jobs.findSource(jobId), deps.logger, 'read a job to run');
       if (!source || isFinished(source.job.status)) {
         await skipFinished(jobId, source, deps);
         return;
@@ -87,7 +92,7 @@ async function runAttempt(
         // Refused: if the job was cancelled or deleted meanwhile, stop at once. Should the
         // cancel request itself be lost, this is how the attempt learns of it, at the latest
         // with its next checkpoint.
-        if (!saved) await stopIfCancelled(job.id, controller, jobs);
+        if (!saved) await stopIfCancelled(job.id, controller, deps);
         return saved;
       },
     },
@@ -128,9 +133,10 @@ async function runAttempt(
         sha256: result.sha256,
         finishedAt: new Date().toISOString(),
       }));
-    if (!completed) return await confirmCancelled(reporter, deps);
+    if (!completed) return await (handedOver(controller) ? leave(reporter, deps) : confirmCancelled(reporter, deps));
     logger.info({ jobId: job.id, bytes: result.bytes, attempt }, 'download completed');
   } catch (err) {
+    if (handedOver(controller)) return await leave(reporter, deps);
     if (controller.signal.aborted) return await confirmCancelled(reporter, deps);
     const error = toDownloadError(err);
     logger.info({ jobId: job.id, code: error.code, attempt, maxAttempts }, 'download attempt failed');
@@ -158,12 +164,26 @@ async function runAttempt(
 
 const RECONNECTING = 'Reconnecting to continue after an interruption…';
 
+/** Whether this attempt lost the job to another (see ./lock-watch). */
+function handedOver(controller: AbortController): boolean {
+  return controller.signal.reason instanceof HandsOff;
+}
+
+/**
+ * The job is another attempt's now: this one stores, sends and removes nothing more, since
+ * whatever it did could undo the new owner's work. Its files were left as they are.
+ */
+async function leave(reporter: JobReporter, { logger }: ProcessorDeps): Promise<void> {
+  await reporter.close();
+  logger.warn({ jobId: reporter.job.id }, 'lost the job to another attempt; leaving it and its files');
+}
+
 function stopped(error: DownloadError) {
   return { speed: 0, eta: null, error: jobErrorFrom(error) };
 }
 
-async function stopIfCancelled(jobId: string, controller: AbortController, jobs: JobStore): Promise<void> {
-  const current = await jobs.find(jobId);
+async function stopIfCancelled(jobId: string, controller: AbortController, { jobs, logger }: ProcessorDeps): Promise<void> {
+  const current = await untilStoreAnswers(() => jobs.find(jobId), logger, 'check for a cancel');
   if (!current || current.status === 'cancelled') controller.abort(CANCELLED);
 }
 
@@ -174,7 +194,7 @@ async function stopIfCancelled(jobId: string, controller: AbortController, jobs:
  */
 async function confirmCancelled(reporter: JobReporter, { jobs, publisher, dataDir, logger }: ProcessorDeps): Promise<void> {
   const jobId = reporter.job.id;
-  const current = await jobs.find(jobId);
+  const current = await untilStoreAnswers(() => jobs.find(jobId), logger, 'check for a cancel');
   if (current && current.status !== 'cancelled') {
     // Not cancelled: another writer won (a second worker after a lost lock, or this one's
     // earlier write that was stored though its answer was lost). Leave it be, but state it:

@@ -22,7 +22,26 @@ export function getSocket(): JobSocket {
     tryAllTransports: true,
   });
   retryWhenUnavailable(socket);
+  followLivePause(socket);
   return socket;
+}
+
+/** Whether the server said its live updates pause (see `live:paused`), until it says they resume or the tab reconnects. */
+let livePaused = false;
+
+export function isLivePaused(): boolean {
+  return livePaused;
+}
+
+function followLivePause(tab: JobSocket): void {
+  tab.on('live:paused', () => {
+    livePaused = true;
+  });
+  const resumed = () => {
+    livePaused = false;
+  };
+  tab.on('live:resumed', resumed);
+  tab.on('connect', resumed);
 }
 
 /** The waits before connecting again after the server said `unavailable`, the last one repeated. */

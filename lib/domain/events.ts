@@ -12,6 +12,13 @@ export interface ServerToClientEvents {
   'job:update': (job: JobView) => void;
   /** The job was deleted: its record and file are gone, and no more updates will come. */
   'job:deleted': (jobId: string) => void;
+  /**
+   * This node cannot hear the workers for now (its link to Redis is down): updates pause, and
+   * a tab says it is reconnecting rather than show a download that seems to stand still.
+   */
+  'live:paused': () => void;
+  /** It hears them again: a tab subscribes again, as after a reconnect, to catch up. */
+  'live:resumed': () => void;
 }
 
 export interface ClientToServerEvents {

@@ -19,9 +19,11 @@ import { FileSink } from './file-sink';
 import { fileNameFrom } from './file-name';
 import { DEFAULT_MAX_REDIRECTS, openFinalResponse, parseDownloadUrl } from './follow';
 import { openResumable, type Start } from './resume';
+import { isHandsOff } from './hands-off';
 import { forgetPartial, pathInside, PART_SUFFIX, recordPartial, removePartial, resumeValidator } from './partial';
 
 export { removePartial } from './partial';
+export { HandsOff } from './hands-off';
 export { STARTED_OVER } from './resume';
 export { DEFAULT_MAX_REDIRECTS } from './follow';
 
@@ -204,7 +206,9 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
     // Kept only where a later attempt can pick it up: the failure may pass and the server can resume.
     const noteWritten = await noted; // also: nothing may write the note after it is removed
     const keep = error.retryable && validator !== null && noteWritten;
-    if (keep) {
+    if (isHandsOff(options.signal)) {
+      await file.discard(); // the bytes not yet written are dropped, and the file is someone else's
+    } else if (keep) {
       await file.finish().catch(() => undefined); // what arrived waits on disk for the next attempt
     } else {
       await file.discard(); // closed first, so that a removed .part cannot come back

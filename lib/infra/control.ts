@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from './logger';
+import { patientDuplicate } from './redis';
 import { jobIdSchema } from '../domain/job-input';
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
@@ -61,7 +62,7 @@ export async function subscribeControl(
   logger: Logger,
 ): Promise<ControlSubscription> {
   const channel = controlChannel(redisPrefix);
-  const subscriber = redis.duplicate();
+  const subscriber = patientDuplicate(redis);
   subscriber.on('error', (err: unknown) => logger.warn({ err }, 'control channel connection error'));
   subscriber.on('message', (from: string, raw: string) => {
     if (from !== channel) return;

@@ -225,6 +225,19 @@ export class JobStore {
     return result.deletedCount === 1;
   }
 
+  /**
+   * Up to `limit` jobs that are `active`, or `queued` and unchanged since `queuedBefore`, with
+   * their owners: what the reconciler holds up against the queue. Not indexed: it runs every
+   * few seconds on one worker only.
+   */
+  async findOpen(queuedBefore: Date, limit: number): Promise<Array<{ id: string; owner: string | null }>> {
+    const docs = await this.jobs
+      .find({ $or: [{ status: 'active' }, { status: 'queued', updatedAt: { $lt: queuedBefore } }] }, { projection: { _id: 1, owner: 1 } })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => ({ id: doc._id, owner: doc.owner ?? null }));
+  }
+
   /** Up to `limit` ids of jobs that ended (completed, failed, cancelled) before `endedBefore`, oldest first. */
   async findEndedBefore(endedBefore: Date, limit: number): Promise<string[]> {
     const docs = await this.jobs

@@ -30,6 +30,11 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
+/** The retry policy the settings ask for. */
+export function retryPolicyOf(config: { downloadAttempts: number; retryBackoffMs: number }): RetryPolicy {
+  return { attempts: config.downloadAttempts, backoffMs: config.retryBackoffMs };
+}
+
 /**
  * How a worker that dies (killed, machine lost) hands its downloads on: it renews its lock on
  * each job every LOCK_DURATION_MS / 2; once a lock has expired, the next stalled-job check of

@@ -9,6 +9,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
 import { jobRoom, type ServerToClientEvents } from '../domain/events';
 import type { Logger } from '../infra/logger';
+import { patientDuplicate } from '../infra/redis';
 import { createLiveStates, isStateOf, type LiveStates } from './live-state';
 import type { Following, JobEvent, JobEventFeed, JobEventPublisher } from './port';
 import { withoutQuery } from '../util/redact-url';
@@ -23,7 +24,14 @@ export interface JobEvents {
 /** The publishing side and the live states, built the same way by every process kind. */
 export function createJobEvents(redis: Redis, redisPrefix: string, logger: Logger): JobEvents {
   const live = createLiveStates(redis, redisPrefix);
-  const emitter = new Emitter<ServerToClientEvents>(redis, { key: socketIoKey(redisPrefix), parser: wireParser });
+  // The emitter does not catch a refused publish, and a server node's connection refuses
+  // every command while Redis is out of reach (lib/infra/redis FAIL_FAST): the event is lost
+  // either way, but the process must not be.
+  const publishing = {
+    publish: (channel: string, message: Buffer | string) =>
+      redis.publish(channel, message).catch((err: unknown) => logger.warn({ err }, 'could not publish a job event')),
+  };
+  const emitter = new Emitter<ServerToClientEvents>(publishing, { key: socketIoKey(redisPrefix), parser: wireParser });
   const publisher: JobEventPublisher = {
     publish(state) {
       // A room is everyone who has the job's link: they get the URL without its query, and
@@ -64,7 +72,7 @@ export function createJobEventFeed(redis: Redis, redisPrefix: string, logger: Lo
 
   const connection = () => {
     if (subscriber) return subscriber;
-    subscriber = redis.duplicate();
+    subscriber = patientDuplicate(redis);
     subscriber.on('error', (err: unknown) => logger.warn({ err }, 'job events connection error'));
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const entry = followed.get(channel.toString());

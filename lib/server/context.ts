@@ -32,7 +32,7 @@ export interface ServerContext extends SharedContext {
 }
 
 export async function createServerContext(config: Config, logger: Logger): Promise<ServerContext> {
-  const shared = await openSharedContext(config, logger);
+  const shared = await openSharedContext(config, logger, 'fail-fast');
   const queue = createDownloadQueue({ connection: shared.redis, prefix: config.redisPrefix });
   const control = createControlPublisher(shared.redis, config.redisPrefix);
   const feed = createJobEventFeed(shared.redis, config.redisPrefix, logger);

@@ -5,10 +5,22 @@
  */
 import { AppError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
+import { outageMessage, outageOf } from '../infra/outage';
 
-/** The AppError to answer with: the error itself, or a logged 500 for anything unexpected. */
-export function toAppError(error: unknown, logger: Pick<Logger, 'error'> | undefined, where: string): AppError {
+/** Seconds a client is told to wait while a part is out of reach: Redis restarts in about that. */
+const OUTAGE_RETRY_AFTER_S = 2;
+
+/**
+ * The AppError to answer with: the error itself, a 503 naming the part out of reach (Redis,
+ * the store), or a logged 500 for anything unexpected.
+ */
+export function toAppError(error: unknown, logger: Pick<Logger, 'error' | 'warn'> | undefined, where: string): AppError {
   if (error instanceof AppError) return error;
+  const part = outageOf(error);
+  if (part) {
+    logger?.warn({ part, reason: error instanceof Error ? error.message : String(error) }, `${where}: a part is out of reach`);
+    return new AppError('unavailable', outageMessage(part), { cause: error, retryAfterS: OUTAGE_RETRY_AFTER_S });
+  }
   if (logger) logger.error({ err: error }, `unexpected error in ${where}`);
   // No logger: the server is starting or stopping; stderr still has it.
   else console.error(error);

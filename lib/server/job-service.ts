@@ -10,7 +10,7 @@ import type { LiveStates } from '../job-events/live-state';
 import type { JobEventPublisher } from '../job-events/port';
 import { isJobId } from '../domain/job-input';
 import type { ControlPublisher } from '../infra/control';
-import { enqueueDownload, enqueueNotedDownloads, forgetQueuedDownloads, type DownloadQueue, type RetryPolicy } from '../infra/queue';
+import { enqueueDownload, enqueueNotedDownloads, forgetQueuedDownloads, retryPolicyOf, type DownloadQueue } from '../infra/queue';
 import { nextVersion } from '../domain/job-state';
 import type { JobStore } from '../infra/job-store';
 import type { JobView } from '../domain/job';
@@ -80,10 +80,6 @@ export function newJob(url: string, { maxAttempts = 1, now = new Date() }: NewJo
   };
 }
 
-export function retryPolicy(config: JobServiceDeps['config']): RetryPolicy {
-  return { attempts: config.downloadAttempts, backoffMs: config.retryBackoffMs };
-}
-
 const QUEUE_UNAVAILABLE = 'The download queue is unavailable. Try again in a moment.';
 
 /**
@@ -114,7 +110,7 @@ export async function submitJobs(deps: SubmitDeps, urls: readonly string[], subm
     throw err;
   }
   try {
-    await enqueueNotedDownloads(deps.queue, ids, retryPolicy(deps.config), owner);
+    await enqueueNotedDownloads(deps.queue, ids, retryPolicyOf(deps.config), owner);
   } catch (cause) {
     await forgetNotes(deps, ids, owner);
     return failUnqueued(deps, jobs, cause);
@@ -125,7 +121,7 @@ export async function submitJobs(deps: SubmitDeps, urls: readonly string[], subm
 /** Queues the stored job; if that fails, stores it as failed, tells its room and throws 503. */
 export async function enqueueOrFail(deps: JobServiceDeps, job: JobView, owner: string | null): Promise<void> {
   try {
-    await enqueueDownload(deps.queue, job.id, retryPolicy(deps.config), owner);
+    await enqueueDownload(deps.queue, job.id, retryPolicyOf(deps.config), owner);
   } catch (cause) {
     await failUnqueued(deps, [job], cause);
   }

@@ -11,6 +11,7 @@ import { Server, type Socket } from 'socket.io';
 import { AppError, notFound } from '../domain/errors';
 import type { JobStore } from '../infra/job-store';
 import type { Logger } from '../infra/logger';
+import { patientDuplicate } from '../infra/redis';
 import { socketIoKey, wireParser } from '../job-events/wire';
 import { isJobId } from '../domain/job-input';
 import { jobRoom, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../domain/events';
@@ -51,9 +52,30 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/**
+ * Tells this node's sockets when it stops and starts hearing the workers: the adapter's
+ * subscriber is the node's ear, and ioredis subscribes it again by itself once Redis is back.
+ */
+function followLink(io: RealtimeServer, sub: Redis, logger: Logger): { readonly up: boolean } {
+  const link = { up: true };
+  sub.on('close', () => {
+    if (!link.up) return;
+    link.up = false;
+    logger.warn('lost the link to Redis: live updates paused');
+    io.local.emit('live:paused');
+  });
+  sub.on('ready', () => {
+    if (link.up) return;
+    link.up = true;
+    logger.info('the link to Redis is back: live updates resumed');
+    io.local.emit('live:resumed');
+  });
+  return link;
+}
+
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipeline: RequestPipeline): Realtime {
-  const pub = deps.redis.duplicate();
-  const sub = deps.redis.duplicate();
+  const pub = patientDuplicate(deps.redis);
+  const sub = patientDuplicate(deps.redis);
   const io: RealtimeServer = new Server(httpServer, {
     serveClient: false,
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
@@ -64,9 +86,11 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipel
   io.use(limitConnectionsPerAddress(deps.quotas.socketConnectionsPerIp));
   const guard = createSlowClientGuard(deps);
   const handle = jobHandlers(deps);
+  const live = followLink(io, sub, deps.logger);
   io.on('connection', (socket) => {
     guard(socket);
     handle(socket);
+    if (!live.up) socket.emit('live:paused');
   });
 
   let closing: Promise<void> | undefined;

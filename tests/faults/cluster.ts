@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { MongoClient } from 'mongodb';
-import { expect } from '@jest/globals';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../lib/domain/events';
 import type { JobView } from '../../lib/domain/job';
 import { newerJobView } from '../../lib/domain/job-state';
@@ -17,6 +17,7 @@ import { jobFilePath } from '../../lib/infra/job-files';
 import { JOBS_COLLECTION } from '../../lib/infra/job-store';
 import { createTestSettings, startServer, startWorker, type AppProcess, type ServerProcess, type TestSettings } from '../utils/app-processes';
 import { dropDatabase } from '../utils/cleanup';
+import { startFileServer, type FileServer } from '../utils/file-server';
 import { testMongoUri } from '../utils/services-env';
 import { startBalancer, startOwnRedis, startStoreGate, type OwnRedis, type StoreGate } from './parts';
 
@@ -35,6 +36,8 @@ export interface Cluster {
    * reconnects as a tab does, and keeps the newest state it was sent.
    */
   watch(jobId: string, count?: number): Array<() => JobView | undefined>;
+  /** How many watchers were told by their node that live updates paused (`live:paused`). */
+  pausedWatchers(): number;
   /** The job as MongoDB holds it. */
   stored(jobId: string): Promise<Record<string, unknown> | null>;
   /** The SHA-256 of a completed job's file, read from disk. */
@@ -49,6 +52,8 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
   const settings = await createTestSettings({ REDIS_URL: redis.url, MONGODB_URI: store.uri(database), REDIS_PREFIX: 'faults', ...env });
   const mongo = new MongoClient(testMongoUri(database));
   const sockets: Watcher[] = [];
+  /** The watchers a node told that its live updates paused. */
+  const paused = new Set<Watcher>();
   const started = await Promise.allSettled([startServer(settings.env), startServer(settings.env), startWorker(settings.env), startWorker(settings.env)]);
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) {
@@ -80,13 +85,18 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
           if (job.id === jobId) shown = shown ? newerJobView(shown, job) : job;
         };
         socket.on('job:update', keep);
-        // Every (re)connection subscribes again, as the browser does: that is how a tab catches up.
-        socket.on('connect', () => {
+        // Every (re)connection subscribes again, as the browser does: that is how a tab catches
+        // up; so does the node's word that it hears the workers again.
+        const subscribe = () => {
           void socket.timeout(10_000).emitWithAck('job:subscribe', jobId).then((ack) => ack.ok && keep(ack.job), () => undefined);
-        });
+        };
+        socket.on('connect', subscribe);
+        socket.on('live:resumed', subscribe);
+        socket.on('live:paused', () => paused.add(socket));
         return () => shown;
       });
     },
+    pausedWatchers: () => paused.size,
     stored: (jobId) => mongo.db().collection(JOBS_COLLECTION).findOne({ _id: jobId as never }),
     async fileSha256(job) {
       const file = jobFilePath(String(settings.dataDir), job.id, job.fileName ?? '');
@@ -113,4 +123,18 @@ export async function expectCompletedEverywhere(cluster: Cluster, job: JobView, 
   expect(stored).toMatchObject({ status: 'completed', sha256 });
   for (const shown of watchers) expect(shown()).toMatchObject({ status: 'completed', sha256 });
   expect(await cluster.fileSha256({ ...job, fileName: (stored?.fileName as string) ?? job.fileName })).toBe(sha256);
+}
+
+/** A cluster and a file server shared by a test file: started before its tests, stopped after. */
+export function clusterForFile(): { readonly cluster: Cluster; readonly files: FileServer } {
+  const parts = {} as { cluster: Cluster; files: FileServer };
+  beforeAll(async () => {
+    parts.files = await startFileServer();
+    parts.cluster = await startCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await parts.cluster?.stop();
+    await parts.files?.close();
+  }, 30_000);
+  return parts;
 }

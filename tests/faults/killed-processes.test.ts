@@ -4,61 +4,51 @@
  * dies: its watchers reconnect to the other node and reach the true final state within 5 s of
  * it being stored.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { JobView } from '../../lib/domain/job';
-import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
+import { fixtureSha256 } from '../utils/file-server';
 import { waitFor } from '../utils/wait-for';
-import { expectCompletedEverywhere, startCluster, type Cluster } from './cluster';
+import { clusterForFile, expectCompletedEverywhere } from './cluster';
 
 const MB = 1024 * 1024;
-let cluster: Cluster;
-let files: FileServer;
+const shared = clusterForFile();
 
-beforeAll(async () => {
-  files = await startFileServer();
-  cluster = await startCluster();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await files?.close();
-}, 30_000);
 
 /** Which worker process has the job: the one whose log names it as started. */
 function workerRunning(jobId: string) {
-  return cluster.workers.find((worker) => worker.child.exitCode === null && worker.output().includes(`"jobId":"${jobId}"`));
+  return shared.cluster.workers.find((worker) => worker.child.exitCode === null && worker.output().includes(`"jobId":"${jobId}"`));
 }
 
 describe('a process killed outright', () => {
   it('the downloading worker: the other one completes the job, with the right file', async () => {
     const size = 4 * MB;
     const gate = 'worker-killed';
-    const job = await cluster.submit(`${files.url}/file/${size}?seed=killed-worker&gate=${gate}&holdafter=${MB}`);
-    const watchers = cluster.watch(job.id);
+    const job = await shared.cluster.submit(`${shared.files.url}/file/${size}?seed=killed-worker&gate=${gate}&holdafter=${MB}`);
+    const watchers = shared.cluster.watch(job.id);
     // The first MiB is written, then the source holds: the kill lands mid-download, for sure.
     await waitFor('the first MiB', () => watchers.some((shown) => (shown()?.bytesReceived ?? 0) >= MB / 2), 20_000);
     const victim = await waitFor('the worker with the job', () => workerRunning(job.id), 10_000);
     victim.child.kill('SIGKILL');
-    files.release(gate);
-    await waitFor('the job to complete', async () => (await cluster.stored(job.id))?.status === 'completed', 90_000);
+    shared.files.release(gate);
+    await waitFor('the job to complete', async () => (await shared.cluster.stored(job.id))?.status === 'completed', 90_000);
     await waitFor('every watcher on the final state', () => watchers.every((shown) => shown()?.status === 'completed'), 10_000);
-    await expectCompletedEverywhere(cluster, job, watchers, fixtureSha256(size, 'killed-worker'));
+    await expectCompletedEverywhere(shared.cluster, job, watchers, fixtureSha256(size, 'killed-worker'));
   }, 120_000);
 
   it('a server node: its watchers reach the final state through the other node within 5 s', async () => {
     const size = 2 * MB;
     const gate = 'server-killed';
-    const job = await cluster.submit(`${files.url}/file/${size}?seed=killed-server&gate=${gate}&holdafter=${MB / 4}`, 1);
-    const watchers = cluster.watch(job.id);
+    const job = await shared.cluster.submit(`${shared.files.url}/file/${size}?seed=killed-server&gate=${gate}&holdafter=${MB / 4}`, 1);
+    const watchers = shared.cluster.watch(job.id);
     await waitFor('every watcher to see progress', () => watchers.every((shown) => (shown()?.bytesReceived ?? 0) > 0), 20_000);
-    cluster.servers[0].child.kill('SIGKILL');
-    files.release(gate);
+    shared.cluster.servers[0].child.kill('SIGKILL');
+    shared.files.release(gate);
     const stored = await waitFor('the job to be stored completed', async () => {
-      const doc = await cluster.stored(job.id);
+      const doc = await shared.cluster.stored(job.id);
       return doc?.status === 'completed' ? Date.now() : null;
     }, 60_000);
     await waitFor('every watcher on the final state', () => watchers.every((shown) => shown()?.status === 'completed'), 5_000);
     expect(Date.now() - stored).toBeLessThan(5_000);
-    await expectCompletedEverywhere(cluster, job, watchers, fixtureSha256(size, 'killed-server'));
+    await expectCompletedEverywhere(shared.cluster, job, watchers, fixtureSha256(size, 'killed-server'));
   }, 120_000);
 });

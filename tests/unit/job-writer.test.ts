@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { MongoNetworkError } from 'mongodb';
 import { pino } from 'pino';
 import { JobWriter, MAX_BATCH_WRITES, MAX_BATCHES_IN_FLIGHT, type BatchStore } from '../../workers/job-writer';
 import { CHECKPOINT_INTERVAL_MS, JobReporter } from '../../workers/reporter';
@@ -97,7 +98,7 @@ describe('when states come in while batches are being stored', () => {
 
   it('gathers them into the next batch while the most are in flight, one write for all', async () => {
     const { store, batches, finish } = fakeStore({ hold: true });
-    const writer = new JobWriter(store, 2);
+    const writer = new JobWriter(store, { maxInFlight: 2 });
     const first = [writer.save(newJob('https://files.invalid/first'))];
     await nextTick();
     first.push(writer.save(newJob('https://files.invalid/second')));
@@ -149,6 +150,52 @@ describe('when the store cannot write', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     down = false;
     expect(await writer.save(newJob('https://files.invalid/c'))).toBe(true);
+  });
+});
+
+describe('while the store is out of reach', () => {
+  const unreachable = () => new MongoNetworkError('connection to the store was closed');
+
+  it('keeps each write and stores it once the store is back, in order, and says so once', async () => {
+    let downFor = 3;
+    const batches: string[][] = [];
+    const events: string[] = [];
+    const writer = new JobWriter(
+      {
+        saveMany: async (jobs) => {
+          batches.push(jobs.map((job) => job.status));
+          if (downFor-- > 0) throw unreachable();
+          return jobs.map(() => ({ status: 'fulfilled', value: true }));
+        },
+      },
+      { retryMs: [1], onOutage: (event) => void events.push(event) },
+    );
+    const job = newJob('https://files.invalid/final');
+    expect(await writer.save({ ...job, status: 'completed' })).toBe(true);
+    expect(batches).toEqual([['completed'], ['completed'], ['completed'], ['completed']]);
+    expect(events).toEqual(['down', 'back']);
+  });
+
+  it('writes again only the writes that met the outage when the others were stored', async () => {
+    const lost = newJob('https://files.invalid/lost');
+    let refusedOnce = false;
+    const seen: string[] = [];
+    const writer = new JobWriter(
+      {
+        saveMany: async (jobs) => {
+          seen.push(...jobs.map((job) => job.id));
+          return jobs.map((job) => {
+            if (job.id !== lost.id || refusedOnce) return { status: 'fulfilled', value: true };
+            refusedOnce = true;
+            return { status: 'rejected', reason: unreachable() };
+          });
+        },
+      },
+      { retryMs: [1] },
+    );
+    const other = newJob('https://files.invalid/other');
+    expect(await Promise.all([writer.save(other), writer.save(lost)])).toEqual([true, true]);
+    expect(seen).toEqual([other.id, lost.id, lost.id]);
   });
 });
 
