@@ -74,7 +74,11 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
   const close = () =>
     (closing ??= (async () => {
       reconciler.close();
-      await Promise.all([worker.close(), retention.close()]);
+      // No new job, and every running one back to the queue with its resume point (see
+      // handBack in ./processor): another worker goes on within moments.
+      const closed = Promise.all([worker.close(), retention.close()]);
+      running.handBackAll();
+      await closed;
       locks.close();
       await queue.close();
       await slots.close();

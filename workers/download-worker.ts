@@ -15,11 +15,10 @@ async function main(): Promise<void> {
   await context.worker.waitUntilReady();
   logger.info({ concurrency: config.workerConcurrency }, 'worker ready');
 
-  // On SIGTERM the worker takes no new job and lets the downloads under way finish within the
-  // grace period. One still running then is left as it is: its partial file stays, its lock
-  // expires, and another worker takes it over and resumes from that file (see
-  // LOCK_DURATION_MS). Stopping it instead would delete the partial file (an aborted download
-  // cleans up after itself) and throw away what was received.
+  // On SIGTERM the worker takes no new job and hands each download under way back to the queue
+  // with its partial file and resume point (see WorkerContext.close): another worker continues
+  // it within moments. Should the process be killed instead, the job's lock expires and another
+  // worker takes it over all the same, only later (see LOCK_DURATION_MS).
   onShutdown(logger, context.close);
 }
 

@@ -17,7 +17,7 @@ import { JobReporter } from './reporter';
 import { JobWriter } from './job-writer';
 import { untilStoreAnswers } from './store-outage';
 import type { SlotShare } from './slot-share';
-import { CANCELLED, type RunningJobs } from './running-jobs';
+import { CANCELLED, HandingBack, type RunningJobs } from './running-jobs';
 import { isFinished } from '../lib/domain/job-state';
 import type { JobSource, JobStore } from '../lib/infra/job-store';
 
@@ -53,7 +53,7 @@ export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor 
       // BullMQ's own signal (worker.cancelJob) stops it too.
       const stop = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
       try {
-        await runAttempt(queued, source, controller, stop, writer, deps);
+        await runAttempt(queued, token, source, controller, stop, writer, deps);
       } finally {
         await slots?.release(queued);
       }
@@ -76,6 +76,7 @@ async function skipFinished(jobId: string, source: JobSource | null, { dataDir, 
 
 async function runAttempt(
   queued: QueuedDownload,
+  token: string | undefined,
   { job, sourceUrl }: JobSource,
   controller: AbortController,
   signal: AbortSignal,
@@ -119,8 +120,9 @@ async function runAttempt(
     // Which worker runs which job: what an operator (and the fault tests) look for first.
     logger.info({ jobId: job.id, attempt, resumeFrom: job.bytesReceived }, 'download started');
     const result = await downloadWithProgress(reporter, sourceUrl, signal, deps);
+    // A download that ended as its worker began to stop is simply finished.
     const completed =
-      !controller.signal.aborted &&
+      (!controller.signal.aborted || handingBack(controller)) &&
       (await reporter.change({
         status: 'completed',
         stage: 'done',
@@ -137,6 +139,7 @@ async function runAttempt(
     logger.info({ jobId: job.id, bytes: result.bytes, attempt }, 'download completed');
   } catch (err) {
     if (handedOver(controller)) return await leave(reporter, deps);
+    if (handingBack(controller)) return await handBack(queued, token, reporter, deps);
     if (controller.signal.aborted) return await confirmCancelled(reporter, deps);
     const error = toDownloadError(err);
     logger.info({ jobId: job.id, code: error.code, attempt, maxAttempts }, 'download attempt failed');
@@ -168,6 +171,29 @@ const RECONNECTING = 'Reconnecting to continue after an interruption…';
 function handedOver(controller: AbortController): boolean {
   return controller.signal.reason instanceof HandsOff;
 }
+
+function handingBack(controller: AbortController): boolean {
+  return controller.signal.reason instanceof HandingBack;
+}
+
+/**
+ * This worker is stopping (SIGTERM): the job goes back to the queue at once, stored `queued` with
+ * the bytes so far as its resume point, so another worker continues it from the partial file
+ * within moments instead of after the lock expires. No attempt is counted.
+ */
+async function handBack(queued: QueuedDownload, token: string | undefined, reporter: JobReporter, { logger }: ProcessorDeps): Promise<never> {
+  await reporter.change({ status: 'queued', stage: 'waiting', speed: 0, eta: null, notice: HANDED_BACK });
+  try {
+    await queued.moveToWait(token);
+  } catch (err) {
+    // Its lock is lost, or Redis failed: the lock expires, and the stalled-job check queues it.
+    logger.warn({ err, jobId: reporter.job.id }, 'could not hand a job back to the queue');
+  }
+  logger.info({ jobId: reporter.job.id, bytes: reporter.job.bytesReceived }, 'job handed back: this worker is stopping');
+  throw new WaitingError();
+}
+
+const HANDED_BACK = 'Its worker stopped: another one continues from here.';
 
 /**
  * The job is another attempt's now: this one stores, sends and removes nothing more, since

@@ -17,10 +17,10 @@ import { LOCK_CHECK_MS } from './lock-watch';
 export const RECONCILE_INTERVAL_MS = 15_000;
 /**
  * A `queued` job changed this recently may be between its insert and its queue add (see
- * lib/server/job-service submitJobs). Queueing it twice would do no harm, since BullMQ adds no
- * second job under one id, but it would be noise.
+ * lib/server/job-service submitJobs), milliseconds apart. Queueing it twice would do no harm,
+ * since BullMQ adds no second job under one id, but it would be noise.
  */
-const SETTLE_MS = 5_000;
+const SETTLE_MS = 1_000;
 /** After Redis comes back: time for every worker's lock watch to stop what it no longer holds. */
 const AFTER_RECONNECT_MS = 4 * LOCK_CHECK_MS;
 const MAX_JOBS_PER_ROUND = 1_000;

@@ -3,8 +3,20 @@
  * it. The control channel's cancel requests land here.
  */
 
+import { DownloadError } from '../lib/engine/errors';
+
 /** The abort reason of a job stopped because it was cancelled or deleted. */
 export const CANCELLED = 'cancelled';
+
+/**
+ * The abort reason of a download handed back because its worker is stopping. A stop that may
+ * pass, so the engine keeps the partial file for the worker that continues it.
+ */
+export class HandingBack extends DownloadError {
+  constructor() {
+    super('aborted', 'This worker is stopping: another one continues the download.', { retryable: true });
+  }
+}
 
 interface Running {
   controller: AbortController;
@@ -14,6 +26,7 @@ interface Running {
 
 export class RunningJobs {
   private readonly controllers = new Map<string, Running>();
+  private stopping = false;
 
   /**
    * Registers a job; call it before reading the job's state, so that a cancel request sent
@@ -22,7 +35,15 @@ export class RunningJobs {
   start(jobId: string, token?: string): AbortController {
     const controller = new AbortController();
     this.controllers.set(jobId, { controller, token });
+    // Taken just as the worker began to stop: handed back before it starts.
+    if (this.stopping) controller.abort(new HandingBack());
     return controller;
+  }
+
+  /** Hands every job back, and each one taken from now on (see HandingBack). */
+  handBackAll(): void {
+    this.stopping = true;
+    for (const { controller } of this.controllers.values()) controller.abort(new HandingBack());
   }
 
   /** Stops the job if this process runs it, with `reason`; returns whether it did. */

@@ -96,7 +96,11 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps, pipel
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Also closes the HTTP server it is attached to: nothing is served after this.
+      // Stops listening first, so that tabs whose connections close below reconnect to another
+      // node rather than this one. io.close() closes each connection (it sends no `disconnect`,
+      // which would tell a client to stay away), so every tab reconnects by itself; it also
+      // closes the HTTP server: nothing is served after this.
+      httpServer.close();
       await io.close();
       pub.disconnect();
       sub.disconnect();

@@ -36,6 +36,13 @@ export interface Cluster {
    * reconnects as a tab does, and keeps the newest state it was sent.
    */
   watch(jobId: string, count?: number): Array<() => JobView | undefined>;
+  /**
+   * Stops every server and worker with SIGTERM, at once, as a machine shutting down does, then
+   * starts two of each again on the same settings; resolves with the exit codes of the old ones.
+   */
+  restart(): Promise<Array<number | null>>;
+  /** The log lines of every server and worker this cluster ran, stopped ones included. */
+  logLines(): string[];
   /** How many watchers were told by their node that live updates paused (`live:paused`). */
   pausedWatchers(): number;
   /** The job as MongoDB holds it. */
@@ -52,6 +59,8 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
   const settings = await createTestSettings({ REDIS_URL: redis.url, MONGODB_URI: store.uri(database), REDIS_PREFIX: 'faults', ...env });
   const mongo = new MongoClient(testMongoUri(database));
   const sockets: Watcher[] = [];
+  /** Processes stopped by `restart`, kept for their logs. */
+  const retired: AppProcess[] = [];
   /** The watchers a node told that its live updates paused. */
   const paused = new Set<Watcher>();
   const started = await Promise.allSettled([startServer(settings.env), startServer(settings.env), startWorker(settings.env), startWorker(settings.env)]);
@@ -97,6 +106,17 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
       });
     },
     pausedWatchers: () => paused.size,
+    async restart() {
+      const old = [...cluster.servers, ...cluster.workers];
+      retired.push(...old);
+      const exits = old.map((p) => new Promise<number | null>((resolve) => (p.child.exitCode !== null ? resolve(p.child.exitCode) : p.child.once('exit', (code) => resolve(code)))));
+      await Promise.all(old.map((p) => p.stop()));
+      const [one, two, ...workers] = await Promise.all([startServer(settings.env), startServer(settings.env), startWorker(settings.env), startWorker(settings.env)]);
+      cluster.servers = [one, two] as ServerProcess[];
+      cluster.workers = workers;
+      return Promise.all(exits);
+    },
+    logLines: () => [...retired, ...cluster.servers, ...cluster.workers].flatMap((p) => p.output().split('\n')),
     stored: (jobId) => mongo.db().collection(JOBS_COLLECTION).findOne({ _id: jobId as never }),
     async fileSha256(job) {
       const file = jobFilePath(String(settings.dataDir), job.id, job.fileName ?? '');
@@ -125,14 +145,45 @@ export async function expectCompletedEverywhere(cluster: Cluster, job: JobView, 
   expect(await cluster.fileSha256({ ...job, fileName: (stored?.fileName as string) ?? job.fileName })).toBe(sha256);
 }
 
-/** A cluster and a file server shared by a test file: started before its tests, stopped after. */
-export function clusterForFile(): { readonly cluster: Cluster; readonly files: FileServer } {
-  const parts = {} as { cluster: Cluster; files: FileServer };
+/** One line of the table a fault test file prints at its end. */
+export interface Recovery {
+  fault: string;
+  submitted: number;
+  completed: number;
+  /** Jobs not completed: must be 0. */
+  lost: number;
+  /** From the fault's end (the part back, the process gone) to the last job stored completed. */
+  recoveredInS: number;
+}
+
+export interface FaultFile {
+  readonly cluster: Cluster;
+  readonly files: FileServer;
+  /** Counts `jobIds` in MongoDB and adds the fault's line to the table. */
+  record(fault: string, jobIds: readonly string[], since: number): Promise<void>;
+}
+
+/**
+ * A cluster and a file server shared by a test file: started before its tests, stopped after,
+ * when the table of what each fault cost is printed.
+ */
+export function clusterForFile(): FaultFile {
+  const table: Recovery[] = [];
+  const parts = {
+    async record(fault: string, jobIds: readonly string[], since: number) {
+      const recoveredInS = Math.round((Date.now() - since) / 100) / 10;
+      const statuses = await Promise.all(jobIds.map(async (id) => (await parts.cluster.stored(id))?.status));
+      const completed = statuses.filter((status) => status === 'completed').length;
+      table.push({ fault, submitted: jobIds.length, completed, lost: jobIds.length - completed, recoveredInS });
+      expect(completed).toBe(jobIds.length);
+    },
+  } as FaultFile & { cluster: Cluster; files: FileServer };
   beforeAll(async () => {
     parts.files = await startFileServer();
     parts.cluster = await startCluster();
   }, 60_000);
   afterAll(async () => {
+    if (table.length > 0) console.table(table);
     await parts.cluster?.stop();
     await parts.files?.close();
   }, 30_000);

@@ -20,7 +20,6 @@ import { clusterForFile, expectCompletedEverywhere } from './cluster';
 
 const KB = 1024;
 const shared = clusterForFile();
-const summary: Array<{ fault: string; submitted: number; completed: number; lost: number; recoveredInS: number }> = [];
 
 
 /** A submit, and how long its answer took. */
@@ -44,16 +43,15 @@ async function submitHeld(count: number, size: number, gate: string, holdAfter: 
 }
 
 async function expectAllCompleted(fault: string, held: Awaited<ReturnType<typeof submitHeld>>, since: number): Promise<void> {
+  const ids = held.map(({ job }) => job.id);
   await waitFor(
     'every job to be stored completed',
-    async () => (await Promise.all(held.map(async ({ job }) => (await shared.cluster.stored(job.id))?.status))).every((status) => status === 'completed'),
+    async () => (await Promise.all(ids.map(async (id) => (await shared.cluster.stored(id))?.status))).every((status) => status === 'completed'),
     90_000,
   );
-  const recoveredInS = (Date.now() - since) / 1000;
+  await shared.record(fault, ids, since);
   await waitFor('every watcher on the final state', () => held.every(({ watchers }) => watchers.every((shown) => shown()?.status === 'completed')), 10_000);
   for (const { job, watchers, sha256 } of held) await expectCompletedEverywhere(shared.cluster, job, watchers, sha256);
-  const completed = (await Promise.all(held.map(async ({ job }) => (await shared.cluster.stored(job.id))?.status))).filter((s) => s === 'completed').length;
-  summary.push({ fault, submitted: held.length, completed, lost: held.length - completed, recoveredInS });
 }
 
 describe('a part out of reach', () => {
