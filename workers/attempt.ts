@@ -22,13 +22,16 @@ const TICK_MS = 1000;
 
 /**
  * Downloads `sourceUrl` into the job's folder, continuing from the partial file an earlier
- * attempt left there when the server allows it. Rejects as `downloadToFile` does.
+ * attempt left there when the server allows it. Rejects as `downloadToFile` does; with
+ * HandsOff once a later attempt has claimed the folder.
  */
 export async function downloadWithProgress(
   reporter: JobReporter,
   sourceUrl: string,
   signal: AbortSignal,
   settings: AttemptSettings,
+  /** The attempt's own token (its BullMQ lock's): it owns the job's folder with it (see lib/engine/fence). */
+  fence?: string,
 ): Promise<DownloadResult> {
   const jobId = reporter.job.id;
   // The meter counts from where this attempt started, so resumed bytes are no burst of speed.
@@ -52,6 +55,7 @@ export async function downloadWithProgress(
       allowPrivateAddresses: settings.allowPrivateAddresses,
       limits: settings.limits,
       resume: true,
+      fence,
       signal,
       onResponse: (info) => {
         const resumedFrom = info.resumedFrom ?? 0;

@@ -4,7 +4,7 @@
  * BullMQ worker that feeds them. Built once by the entry point, download-worker.ts.
  */
 import type { Config } from '../lib/infra/config';
-import { subscribeControl } from '../lib/infra/control';
+import { cancelRecordKey, subscribeControl } from '../lib/infra/control';
 import type { Logger } from '../lib/infra/logger';
 import { createDownloadQueue, createDownloadWorker, retryPolicyOf, type DownloadWorker } from '../lib/infra/queue';
 import { openSharedContext, type SharedContext } from '../lib/shared-context';
@@ -41,6 +41,7 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
   const processor = createDownloadProcessor({
     jobs,
     publisher,
+    live: shared.live,
     running,
     slots,
     dataDir: config.dataDir,
@@ -56,9 +57,15 @@ export async function createWorkerContext(config: Config, logger: Logger): Promi
       logger.error({ err: failure, jobId: queued?.data.jobId }, 'could not store a job the queue failed'),
     );
   });
-  // An attempt whose job went to another worker stops within a second (./lock-watch), and a
-  // job the queue lost is queued again (./reconciler).
-  const locks = watchLocks({ redis, lockKey: (jobId) => worker.toKey(`${jobId}:lock`), running, logger });
+  // An attempt whose job went to another worker, or whose cancel this worker did not hear,
+  // stops within a second (./lock-watch); a job the queue lost is queued again (./reconciler).
+  const locks = watchLocks({
+    redis,
+    lockKey: (jobId) => worker.toKey(`${jobId}:lock`),
+    cancelKey: (jobId) => cancelRecordKey(config.redisPrefix, jobId),
+    running,
+    logger,
+  });
   const queue = createDownloadQueue({ connection: redis, prefix: config.redisPrefix });
   const reconciler = startReconciler({ redis, queue, jobs, retry: retryPolicyOf(config), redisPrefix: config.redisPrefix, logger });
   const retention = await startRetention({

@@ -1,11 +1,14 @@
 /**
- * Whether this worker still holds the lock of each job it runs. BullMQ renews a lock every few
- * seconds and only says afterwards that it could not; meanwhile the job may have gone to
- * another worker (a lock that expired while this process stalled, or a Redis that restarted
- * empty and a job the reconciler queued again). An attempt in that state must stop at once and
- * leave the job's files to their new owner: twice a second, one MGET reads every lock this
- * worker should hold, and each job whose lock holds another token, or none, is stopped with
- * HandsOff. While Redis does not answer, nothing is decided.
+ * Whether each attempt this worker runs may go on, read twice a second in one MGET:
+ * - Its lock. BullMQ renews a lock every few seconds and only says afterwards that it could
+ *   not; meanwhile the job may have gone to another worker (a lock that expired while this
+ *   process stalled, or a Redis that restarted empty and a job the reconciler queued again).
+ *   Such an attempt must stop at once and leave the job's files to their new owner: each job
+ *   whose lock holds another token, or none, is stopped with HandsOff.
+ * - Its cancel record (lib/infra/control cancelRecordKey). The control channel's message stops
+ *   an attempt at once, but one sent while this worker's subscription was reconnecting is lost;
+ *   the record of a cancel of the attempt's run stops it here instead.
+ * While Redis does not answer, nothing is decided.
  */
 import type { Redis } from 'ioredis';
 import { HandsOff } from '../lib/engine/hands-off';
@@ -18,6 +21,8 @@ export interface LockWatchDeps {
   redis: Redis;
   /** The Redis key of a job's lock (BullMQ's `<prefix>:<queue>:<id>:lock`). */
   lockKey(jobId: string): string;
+  /** The Redis key of a job's cancel record. */
+  cancelKey(jobId: string): string;
   running: RunningJobs;
   logger: Logger;
   intervalMs?: number;
@@ -29,20 +34,27 @@ export interface LockWatch {
   close(): void;
 }
 
-export function watchLocks({ redis, lockKey, running, logger, intervalMs = LOCK_CHECK_MS }: LockWatchDeps): LockWatch {
+export function watchLocks({ redis, lockKey, cancelKey, running, logger, intervalMs = LOCK_CHECK_MS }: LockWatchDeps): LockWatch {
   let checking: Promise<string[]> | undefined;
 
   const check = () =>
     (checking ??= (async () => {
       const held = running.locked();
       if (held.length === 0) return [];
-      const tokens = await redis.mget(held.map(({ jobId }) => lockKey(jobId)));
-      const lost = held.filter(({ token }, i) => tokens[i] !== token);
-      for (const { jobId } of lost) {
-        logger.warn({ jobId }, "this worker no longer holds the job's lock; stopping its attempt");
-        running.cancel(jobId, new HandsOff('Another attempt took this download over.'));
-      }
-      return lost.map(({ jobId }) => jobId);
+      const values = await redis.mget(held.flatMap(({ jobId }) => [lockKey(jobId), cancelKey(jobId)]));
+      const stopped: string[] = [];
+      held.forEach(({ jobId, token, run }, i) => {
+        const [lock, cancelledRun] = [values[2 * i], values[2 * i + 1]];
+        if (lock !== token) {
+          logger.warn({ jobId }, "this worker no longer holds the job's lock; stopping its attempt");
+          running.cancel(jobId, new HandsOff('Another attempt took this download over.'));
+        } else if (run !== undefined && cancelledRun === String(run)) {
+          logger.info({ jobId }, 'cancel recorded: stopping');
+          running.cancel(jobId);
+        } else return;
+        stopped.push(jobId);
+      });
+      return stopped;
     })().finally(() => (checking = undefined)));
 
   const timer = setInterval(() => {

@@ -9,6 +9,7 @@ import { UnrecoverableError, WaitingError } from 'bullmq';
 import { toDownloadError, type DownloadError } from '../lib/engine/errors';
 import { HandsOff } from '../lib/engine/hands-off';
 import type { JobEventPublisher } from '../lib/job-events/port';
+import type { LiveStates } from '../lib/job-events/live-state';
 import { downloadWithProgress, type AttemptSettings } from './attempt';
 import { jobErrorFrom } from './job-error';
 import { removeJobFiles } from '../lib/infra/job-files';
@@ -24,6 +25,8 @@ import type { JobSource, JobStore } from '../lib/infra/job-store';
 export interface ProcessorDeps extends AttemptSettings {
   jobs: JobStore;
   publisher: JobEventPublisher;
+  /** The newest states sent to the rooms, for the version an attempt must outrank. */
+  live: LiveStates;
   running: RunningJobs;
   /** The owner's share of the worker slots; without it every job taken runs. */
   slots?: SlotShare;
@@ -45,6 +48,7 @@ export function createDownloadProcessor(deps: ProcessorDeps): DownloadProcessor 
         await skipFinished(jobId, source, deps);
         return;
       }
+      deps.running.noteRun(jobId, controller, source.job.run);
       // Its owner holds its share of the slots while another's job waits: back to the queue,
       // with nothing stored or sent, so it stays `queued` and no attempt counts. One found
       // `active` was running when its worker died: it held a slot already, and resumes.
@@ -99,6 +103,11 @@ async function runAttempt(
     },
     { logger },
   );
+  // The store has only a checkpoint of the progress an earlier attempt sent, which went to the
+  // rooms with newer versions, stamped by its own machine's clock (maybe ahead of this one's).
+  // Every state this attempt sends must outrank all a tab may have seen, or tabs would keep
+  // showing the earlier attempt's last progress.
+  reporter.observe((await deps.live.newest(job).catch(() => job)).version);
   const { attempt, maxAttempts } = attemptOf(queued);
   try {
     const started = await reporter.change({
@@ -119,7 +128,7 @@ async function runAttempt(
     if (!started) return await confirmCancelled(reporter, deps);
     // Which worker runs which job: what an operator (and the fault tests) look for first.
     logger.info({ jobId: job.id, attempt, resumeFrom: job.bytesReceived }, 'download started');
-    const result = await downloadWithProgress(reporter, sourceUrl, signal, deps);
+    const result = await downloadWithProgress(reporter, sourceUrl, signal, deps, token);
     // A download that ended as its worker began to stop is simply finished.
     const completed =
       (!controller.signal.aborted || handingBack(controller)) &&
@@ -138,7 +147,8 @@ async function runAttempt(
     if (!completed) return await (handedOver(controller) ? leave(reporter, deps) : confirmCancelled(reporter, deps));
     logger.info({ jobId: job.id, bytes: result.bytes, attempt }, 'download completed');
   } catch (err) {
-    if (handedOver(controller)) return await leave(reporter, deps);
+    // Stopped by this worker's lock watch, or by the engine, finding the folder claimed by a later attempt.
+    if (handedOver(controller) || err instanceof HandsOff) return await leave(reporter, deps);
     if (handingBack(controller)) return await handBack(queued, token, reporter, deps);
     if (controller.signal.aborted) return await confirmCancelled(reporter, deps);
     const error = toDownloadError(err);

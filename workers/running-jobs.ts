@@ -22,6 +22,8 @@ interface Running {
   controller: AbortController;
   /** The BullMQ lock token this process holds the job under, when it runs it from the queue. */
   token?: string;
+  /** The run it runs, once read (see `noteRun`). */
+  run?: number;
 }
 
 export class RunningJobs {
@@ -58,10 +60,16 @@ export class RunningJobs {
     if (this.controllers.get(jobId)?.controller === controller) this.controllers.delete(jobId);
   }
 
-  /** Each job run from the queue with the lock token it holds, not yet stopped. */
-  locked(): Array<{ jobId: string; token: string }> {
-    const held: Array<{ jobId: string; token: string }> = [];
-    for (const [jobId, { controller, token }] of this.controllers) if (token && !controller.signal.aborted) held.push({ jobId, token });
+  /** Which run of the job this process runs, once it has read the job. */
+  noteRun(jobId: string, controller: AbortController, run: number): void {
+    const running = this.controllers.get(jobId);
+    if (running?.controller === controller) running.run = run;
+  }
+
+  /** Each job run from the queue, not yet stopped: the lock token it holds and its run, when known. */
+  locked(): Array<{ jobId: string; token: string; run?: number }> {
+    const held: Array<{ jobId: string; token: string; run?: number }> = [];
+    for (const [jobId, { controller, token, run }] of this.controllers) if (token && !controller.signal.aborted) held.push({ jobId, token, run });
     return held;
   }
 

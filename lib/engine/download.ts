@@ -19,7 +19,8 @@ import { FileSink } from './file-sink';
 import { fileNameFrom } from './file-name';
 import { DEFAULT_MAX_REDIRECTS, openFinalResponse, parseDownloadUrl } from './follow';
 import { openResumable, type Start } from './resume';
-import { isHandsOff } from './hands-off';
+import { Fence, fenced } from './fence';
+import { HandsOff, isHandsOff } from './hands-off';
 import { forgetPartial, pathInside, PART_SUFFIX, recordPartial, removePartial, resumeValidator } from './partial';
 
 export { removePartial } from './partial';
@@ -57,6 +58,11 @@ export interface DownloadOptions {
   limits?: Partial<DownloadLimits>;
   /** Continue the partial file an earlier attempt left in `directory`, if the server allows. */
   resume?: boolean;
+  /**
+   * A token of this download's own: it claims `directory` with it, and stops with HandsOff,
+   * touching nothing more, once another download has claimed it (see ./fence). Default: no claim.
+   */
+  fence?: string;
   /** Resolves host names instead of the system resolver; its answers still pass the guard. */
   lookup?: LookupFunction;
   /** Which addresses may be dialled when private ones are not allowed; default: public ones only. */
@@ -112,13 +118,14 @@ export async function downloadToFile(options: DownloadOptions): Promise<Download
       throw toDownloadError(err);
     });
     // Asked before connecting: the answer's size is checked against it as soon as it is known.
+    const fence = options.fence === undefined ? null : await Fence.claim(directory, options.fence);
     const freeSpace = await freeSpaceIn(directory);
     const open = (headers?: Record<string, string>) => openFinalResponse(url, settings, maxRedirects, headers);
     const start = options.resume
-      ? await openResumable(directory, open, signal)
+      ? await openResumable(directory, open, signal, fence)
       : { ...(await open()), continued: null, restartReason: null, hash: createHash('sha256') };
     try {
-      return await saveBody(start, directory, freeSpace, options);
+      return await saveBody(start, directory, freeSpace, options, fence);
     } finally {
       start.exchange.close();
     }
@@ -157,7 +164,7 @@ function planFile({ exchange, finalUrl, continued }: Start) {
   return { fileName, resumeFrom: 0, bytesTotal: contentLength(headers), validator: resumeValidator(headers) };
 }
 
-async function saveBody(start: Start, directory: string, freeSpace: number, options: DownloadOptions): Promise<DownloadResult> {
+async function saveBody(start: Start, directory: string, freeSpace: number, options: DownloadOptions, fence: Fence | null): Promise<DownloadResult> {
   const { exchange } = start;
   const { fileName, resumeFrom, bytesTotal, validator } = planFile(start);
   const filePath = pathInside(directory, fileName);
@@ -169,17 +176,20 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
   const needed = bytesTotal === null ? 0 : bytesTotal - resumeFrom;
   if (needed > freeSpace - reserve) throw noRoom(needed, freeSpace, reserve);
   // Written alongside the body; a failure to write it only means the next attempt starts over.
-  const noted = validator && resumeFrom === 0 ? recordPartial(directory, { fileName, validator, bytesTotal }).then(() => true, () => false) : Promise.resolve(true);
+  const noted =
+    validator && resumeFrom === 0 ? fenced(fence, () => recordPartial(directory, { fileName, validator, bytesTotal })).then(() => true, () => false) : Promise.resolve(true);
   options.onResponse?.({ fileName, bytesTotal, resumedFrom: resumeFrom, restartReason: start.restartReason });
 
   const { hash } = start;
   let bytes = resumeFrom;
   // At the offset, not appended: whatever lies beyond it was never counted.
-  const file = await FileSink.open(partPath, resumeFrom, (err) => exchange.fail(err)).catch(async (err: unknown) => {
-    await noted;
-    await removePartial(directory);
-    throw toDownloadError(err);
-  });
+  const file = await fenced(fence, () => FileSink.open(partPath, resumeFrom, (err) => exchange.fail(err), fence ? () => fence.check() : undefined)).catch(
+    async (err: unknown) => {
+      await noted;
+      if (!(err instanceof HandsOff)) await fenced(fence, () => removePartial(directory));
+      throw toDownloadError(err);
+    },
+  );
   const body: BodySink = {
     room: () => file.room(),
     whenRoom: (callback) => file.whenRoom(callback),
@@ -196,9 +206,9 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
     await exchange.readBody(body);
     await file.finish();
     if (bytesTotal !== null && bytes !== bytesTotal) throw sizeMismatch(bytesTotal, bytes);
-    await rename(partPath, filePath);
+    await fenced(fence, () => rename(partPath, filePath));
     await noted;
-    await forgetPartial(directory);
+    await fenced(fence, () => forgetPartial(directory));
   } catch (err) {
     // The connection ending before the announced length is a size mismatch, whatever closed it.
     const truncated = bytesTotal !== null && !exchange.complete && (err as { code?: string }).code === 'ECONNRESET';
@@ -206,13 +216,13 @@ async function saveBody(start: Start, directory: string, freeSpace: number, opti
     // Kept only where a later attempt can pick it up: the failure may pass and the server can resume.
     const noteWritten = await noted; // also: nothing may write the note after it is removed
     const keep = error.retryable && validator !== null && noteWritten;
-    if (isHandsOff(options.signal)) {
+    if (err instanceof HandsOff || isHandsOff(options.signal)) {
       await file.discard(); // the bytes not yet written are dropped, and the file is someone else's
     } else if (keep) {
       await file.finish().catch(() => undefined); // what arrived waits on disk for the next attempt
     } else {
       await file.discard(); // closed first, so that a removed .part cannot come back
-      await removePartial(directory);
+      await fenced(fence, () => removePartial(directory));
     }
     throw error;
   } finally {

@@ -37,15 +37,18 @@ export class FileSink {
     private readonly file: FileHandle,
     private position: number,
     private readonly onError: (err: Error) => void,
+    private readonly beforeWrite: (() => Promise<void>) | undefined,
   ) {}
 
   /**
    * Opens `filePath` for the body: created afresh, or written from `offset` on (whatever lies
-   * beyond was never counted). `onError` hears of a failed write once.
+   * beyond was never counted). `onError` hears of a failed write once. `beforeWrite`, when
+   * given, runs before each write and may refuse it by rejecting (see ./fence): that fails the
+   * sink as a failed write would.
    */
-  static async open(filePath: string, offset: number, onError: (err: Error) => void): Promise<FileSink> {
+  static async open(filePath: string, offset: number, onError: (err: Error) => void, beforeWrite?: () => Promise<void>): Promise<FileSink> {
     const file = await open(filePath, offset > 0 ? 'r+' : 'w');
-    return new FileSink(file, offset, onError);
+    return new FileSink(file, offset, onError, beforeWrite);
   }
 
   /** Where the next bytes may be read into (at least MIN_ROOM), or null while every slab waits on the disk. */
@@ -129,7 +132,9 @@ export class FileSink {
       return idle?.();
     }
     this.writing = true;
-    fs.writev(this.file.fd, parts, this.position, (err) => {
+    const at = this.position;
+    this.position += parts.reduce((sum, part) => sum + part.length, 0);
+    const written = (err: Error | null) => {
       this.writing = false;
       if (err) {
         this.failure = err;
@@ -138,8 +143,12 @@ export class FileSink {
         this.release(freed);
       }
       this.write();
-    });
-    this.position += parts.reduce((sum, part) => sum + part.length, 0);
+    };
+    if (!this.beforeWrite) return fs.writev(this.file.fd, parts, at, written);
+    this.beforeWrite().then(
+      () => fs.writev(this.file.fd, parts, at, written),
+      (refused: Error) => written(refused),
+    );
   }
 
   private release(slabs: Buffer[]): void {

@@ -9,6 +9,7 @@ import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { DownloadError } from './errors';
 import type { Exchange } from './exchange';
+import { fenced, type Fence } from './fence';
 import { findPartial, hashPrefix, PART_SUFFIX, removePartial, type PartialFile } from './partial';
 
 export interface Start {
@@ -29,10 +30,10 @@ const CANNOT_CONTINUE = 'The server could not continue where the download stoppe
 export const STARTED_OVER = 'The download started again from the beginning after an interruption.';
 
 /** Opens the response that continues the partial file in `directory`, or starts over. */
-export async function openResumable(directory: string, open: Open, signal?: AbortSignal): Promise<Start> {
+export async function openResumable(directory: string, open: Open, signal?: AbortSignal, fence: Fence | null = null): Promise<Start> {
   const partial = await findPartial(directory);
   if (!partial) {
-    const restartReason = (await removePartial(directory)) ? STARTED_OVER : null;
+    const restartReason = (await fenced(fence, () => removePartial(directory))) ? STARTED_OVER : null;
     return { ...(await open()), continued: null, restartReason, hash: createHash('sha256') };
   }
   // Hashed before asking: the connection would otherwise sit idle while a large file is read.
@@ -46,7 +47,7 @@ export async function openResumable(directory: string, open: Open, signal?: Abor
   if (answer && continuation) return { ...answer, continued: { partial, ...continuation }, restartReason: null, hash };
   const whole = answer && answer.exchange.status !== 206 ? answer : null;
   if (answer && !whole) answer.exchange.close();
-  await removePartial(directory);
+  await fenced(fence, () => removePartial(directory));
   return { ...(whole ?? (await open())), continued: null, restartReason: CANNOT_CONTINUE, hash: createHash('sha256') };
 }
 

@@ -11,8 +11,8 @@ import { patientDuplicate } from './redis';
 import { jobIdSchema } from '../domain/job-input';
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
-  /** Stop the job now: it has been cancelled (or deleted) and must not go on. */
-  z.object({ type: z.literal('cancel'), jobId: jobIdSchema }),
+  /** Stop the job now: it has been cancelled (or deleted) and must not go on. `run`: the run cancelled. */
+  z.object({ type: z.literal('cancel'), jobId: jobIdSchema, run: z.number().int().positive() }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 
@@ -38,10 +38,28 @@ export interface ControlPublisher {
   send(message: ControlMessage): Promise<void>;
 }
 
+/**
+ * Where a cancel is also recorded, as the run it cancelled: a worker whose subscription was
+ * reconnecting when the message went out would miss it, so each worker also reads the records
+ * of its running jobs twice a second (workers/lock-watch.ts). Kept an hour: far longer than
+ * any reconnect, and a retry is a newer run that the record does not stop.
+ */
+export function cancelRecordKey(redisPrefix: string, jobId: string): string {
+  return `${redisPrefix}:cancelled:${jobId}`;
+}
+
+const CANCEL_RECORD_S = 3600;
+
 export function createControlPublisher(redis: Redis, redisPrefix: string): ControlPublisher {
   return {
     async send(message) {
-      await redis.publish(controlChannel(redisPrefix), JSON.stringify(controlMessageSchema.parse(message)));
+      const { jobId, run } = controlMessageSchema.parse(message);
+      // One transaction: the record is there by the time any worker hears the message.
+      await redis
+        .multi()
+        .set(cancelRecordKey(redisPrefix, jobId), String(run), 'EX', CANCEL_RECORD_S)
+        .publish(controlChannel(redisPrefix), JSON.stringify(message))
+        .exec();
     },
   };
 }

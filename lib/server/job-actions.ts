@@ -43,7 +43,7 @@ export async function cancelJob(deps: JobServiceDeps, id: string, owner: string 
   // Between attempts, a partial file may be kept for the next one, which will not come now.
   // Its slot-share note goes too, so it stops counting among its owner's open jobs at once.
   if (removed) await Promise.all([removeJobFiles(deps.config.dataDir, id), forgetNote(deps, id, owner)]);
-  else await deps.control.send({ type: 'cancel', jobId: id });
+  else await deps.control.send({ type: 'cancel', jobId: id, run: cancelled.run });
   deps.logger.info({ jobId: id, wasActive: !removed }, 'job cancelled');
   return cancelled;
 }

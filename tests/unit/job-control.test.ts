@@ -6,7 +6,7 @@ const jobId = '3b241101-e2bb-4255-8caf-4136c566a962';
 
 describe('when a control message arrives', () => {
   it('takes a cancel request for a job id', () => {
-    expect(parseControlMessage(JSON.stringify({ type: 'cancel', jobId }))).toEqual({ type: 'cancel', jobId });
+    expect(parseControlMessage(JSON.stringify({ type: 'cancel', jobId, run: 2 }))).toEqual({ type: 'cancel', jobId, run: 2 });
   });
 
   it.each([
