@@ -144,11 +144,10 @@ async function runAttempt(
         sha256: result.sha256,
         finishedAt: new Date().toISOString(),
       }));
-    if (!completed) return await (handedOver(controller) ? leave(reporter, deps) : confirmCancelled(reporter, deps));
+    if (!completed) return handedOver(controller) ? leave(reporter, deps) : await confirmCancelled(reporter, deps);
     logger.info({ jobId: job.id, bytes: result.bytes, attempt }, 'download completed');
   } catch (err) {
-    // Stopped by this worker's lock watch, or by the engine, finding the folder claimed by a later attempt.
-    if (handedOver(controller) || err instanceof HandsOff) return await leave(reporter, deps);
+    if (handedOver(controller, err)) return leave(reporter, deps);
     if (handingBack(controller)) return await handBack(queued, token, reporter, deps);
     if (controller.signal.aborted) return await confirmCancelled(reporter, deps);
     const error = toDownloadError(err);
@@ -177,9 +176,12 @@ async function runAttempt(
 
 const RECONNECTING = 'Reconnecting to continue after an interruption…';
 
-/** Whether this attempt lost the job to another (see ./lock-watch). */
-function handedOver(controller: AbortController): boolean {
-  return controller.signal.reason instanceof HandsOff;
+/**
+ * Whether this attempt lost the job to another: stopped by this worker's lock watch (see
+ * ./lock-watch), or by the engine, finding the folder claimed by a later attempt (`err`).
+ */
+function handedOver(controller: AbortController, err?: unknown): boolean {
+  return controller.signal.reason instanceof HandsOff || err instanceof HandsOff;
 }
 
 function handingBack(controller: AbortController): boolean {
@@ -206,11 +208,11 @@ async function handBack(queued: QueuedDownload, token: string | undefined, repor
 const HANDED_BACK = 'Its worker stopped: another one continues from here.';
 
 /**
- * The job is another attempt's now: this one stores, sends and removes nothing more, since
- * whatever it did could undo the new owner's work. Its files were left as they are.
+ * The job is another attempt's now: this one stores, sends and removes nothing more (its
+ * reporter stops with the attempt), since whatever it did could undo the new owner's work. Its
+ * files were left as they are.
  */
-async function leave(reporter: JobReporter, { logger }: ProcessorDeps): Promise<void> {
-  await reporter.close();
+function leave(reporter: JobReporter, { logger }: ProcessorDeps): void {
   logger.warn({ jobId: reporter.job.id }, 'lost the job to another attempt; leaving it and its files');
 }
 

@@ -7,9 +7,8 @@ import { stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestSettings, startServer, startWorker, type AppProcess, type ServerProcess, type TestSettings } from '../utils/app-processes';
-import { deleteRedisPrefix, dropDatabase } from '../utils/cleanup';
 import { fixtureSha256, startFileServer, type FileServer } from '../utils/file-server';
-import { api, postJob } from '../utils/test-app';
+import { api, postJob, removeTestData } from '../utils/test-app';
 import { waitFor } from '../utils/wait-for';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -31,9 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([server?.stop(), worker?.stop()]);
   await files?.close();
-  await deleteRedisPrefix(String(settings.env.REDIS_URL), String(settings.env.REDIS_PREFIX));
-  await dropDatabase(String(settings.env.MONGODB_URI));
-  await settings.cleanup();
+  await removeTestData(settings);
 }, 30_000);
 
 describe('the compiled server and worker', () => {

@@ -32,6 +32,11 @@ export async function startTestApp(options: { workers?: number; env?: Env } = {}
 
 async function stopAll(settings: TestSettings, processes: AppProcess[]): Promise<void> {
   await Promise.all(processes.map((p) => p.stop()));
+  await removeTestData(settings);
+}
+
+/** Everything a test file's settings left behind: its Redis keys, its database, its data folder. */
+export async function removeTestData(settings: TestSettings): Promise<void> {
   await deleteRedisPrefix(String(settings.env.REDIS_URL), String(settings.env.REDIS_PREFIX));
   await dropDatabase(String(settings.env.MONGODB_URI));
   await settings.cleanup();
